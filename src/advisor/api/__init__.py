@@ -1,0 +1,1 @@
+"""HTTP edge of the advisor: ``create_app`` builds the FastAPI application."""

