@@ -1,0 +1,127 @@
+"""Shared fixtures: the tiny fixture corpus, the real MiniLM embedder, a fixture index.
+
+The fixture index is built once per session with the real all-MiniLM-L6-v2 and FAISS;
+tests that change it work on a copy.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports huggingface or tokenizers: never reach the network, no fork warnings.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from advisor.chunking import ChunkerSettings
+from advisor.config import Settings
+from advisor.corpus import load_corpus
+from advisor.embeddings import Embedder, SentenceTransformerEmbedder
+from advisor.index import BuildReport, Index, build_index, load_index
+from advisor.retriever import Retriever
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+FIXTURE_CORPUS = TESTS / "fixtures" / "corpus"
+FIXTURE_CASES = TESTS / "fixtures" / "cases.jsonl"
+# The shared data sits beside the repository (/work/shared next to /work/main, and the same in CI).
+SHARED = REPO.parent / "shared"
+SHARED_CORPUS = SHARED / "corpus" / "career_paths"
+SITE_URL = Settings.model_fields["site_url"].default
+
+BuildFn = Callable[..., BuildReport]
+
+
+def default_chunker() -> ChunkerSettings:
+    """The chunker the CLI uses when no ADVISOR_CHUNK_TOKENS is set."""
+    return ChunkerSettings(max_tokens=Settings.model_fields["chunk_tokens"].default)
+
+
+@pytest.fixture(scope="session")
+def chunker() -> ChunkerSettings:
+    """The default chunker settings, the ones the fixture index is built with."""
+    return default_chunker()
+
+
+@pytest.fixture(scope="session")
+def fixture_corpus() -> Path:
+    return FIXTURE_CORPUS
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is absent: expected {SHARED_CORPUS} beside the repository")
+    return SHARED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real packaged all-MiniLM-L6-v2, loaded once."""
+    return SentenceTransformerEmbedder.from_setting("minilm")
+
+
+@pytest.fixture(scope="session")
+def build_fixture_index(embedder: SentenceTransformerEmbedder) -> BuildFn:
+    """A function that builds the index of a corpus folder into ``index_dir/default``."""
+
+    def build(
+        index_dir: Path,
+        corpus: Path = FIXTURE_CORPUS,
+        *,
+        embedder: Embedder = embedder,
+        chunker: ChunkerSettings | None = None,
+        **kwargs: object,
+    ) -> BuildReport:
+        documents = load_corpus(corpus, site_url=SITE_URL).documents
+        return build_index(
+            documents,
+            embedder=embedder,
+            index_dir=index_dir,
+            chunker=chunker or default_chunker(),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def fixture_index_dir(
+    tmp_path_factory: pytest.TempPathFactory, build_fixture_index: BuildFn
+) -> Path:
+    """A folder holding ``default``, the index of the fixture corpus. Do not change it."""
+    index_dir = tmp_path_factory.mktemp("fixture-index")
+    build_fixture_index(index_dir)
+    return index_dir
+
+
+@pytest.fixture
+def index_copy(fixture_index_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the fixture index folder, for tests that rebuild or break it."""
+    target = tmp_path / "indexes"
+    shutil.copytree(fixture_index_dir, target, symlinks=True)
+    return target
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the fixture corpus, for tests that edit documents."""
+    target = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def fixture_index(fixture_index_dir: Path, embedder: SentenceTransformerEmbedder) -> Index:
+    return load_index(fixture_index_dir, "default", embedder=embedder, chunker=default_chunker())
+
+
+@pytest.fixture(scope="session")
+def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Retriever:
+    return Retriever(index=fixture_index, embedder=embedder)

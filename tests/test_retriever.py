@@ -1,0 +1,123 @@
+"""Hybrid retrieval over the fixture index, with the real MiniLM and FAISS."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.retriever import MODES, RetrievalSettings, Retriever
+
+QUESTIONS = [
+    ("What does an assistant lighthouse keeper earn when starting out?", "1-Lighthouse_Keeper",
+     "28,500 crowns"),
+    ("How does a beekeeper treat varroa mites?", "2-Beekeeper", "oxalic acid"),
+    ("Why are a glassblower's finished pieces cooled slowly?", "3-Glassblower", "annealing oven"),
+    ("Can a cartographer become a land surveyor?", "4-Cartographer", "theodolite"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc_id", "evidence"), QUESTIONS)
+def test_a_named_career_ranks_its_passage_first(
+    retriever: Retriever, question: str, doc_id: str, evidence: str
+) -> None:
+    query, hits = retriever.search(question, k=5)
+    assert [c.doc_id for c in query.careers] == [doc_id]
+    assert not query.inherited and query.text == question
+    assert hits[0].chunk.doc_id == doc_id
+    assert evidence in hits[0].chunk.text
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert set(hits[0].scores) == {"bm25", "dense"}
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        ("What does a map maker study at university?", "4-Cartographer"),  # the part after "/"
+        ("Do Beekeepers need a licence?", "2-Beekeeper"),  # plural, capitalised
+        ("is LIGHTHOUSE KEEPER a lonely job?", "1-Lighthouse_Keeper"),
+    ],
+)
+def test_aliases_name_a_career(retriever: Retriever, question: str, doc_id: str) -> None:
+    query, hits = retriever.search(question, k=3)
+    assert [c.doc_id for c in query.careers] == [doc_id]
+    assert hits[0].chunk.doc_id == doc_id
+
+
+def test_two_careers_in_one_question(retriever: Retriever) -> None:
+    query = retriever.condense("Should I become a glassblower or a beekeeper?")
+    assert [c.doc_id for c in query.careers] == ["3-Glassblower", "2-Beekeeper"]
+
+
+def test_a_follow_up_inherits_the_career_of_the_conversation(retriever: Retriever) -> None:
+    history = ["I'm curious about working as a glassblower.", "What tools would I use?"]
+    query, hits = retriever.search("and what is the pay in the first year?", k=3,
+                                   history=history)
+    assert query.inherited
+    assert [c.doc_id for c in query.careers] == ["3-Glassblower"]
+    assert "Glassblower" in query.text and query.text.endswith("first year?")
+    assert hits[0].chunk.doc_id == "3-Glassblower"
+    assert "1,650 florins" in hits[0].chunk.text
+    assert all(h.chunk.doc_id == "3-Glassblower" for h in hits[:2])
+
+
+def test_a_question_naming_its_own_career_does_not_inherit(retriever: Retriever) -> None:
+    query = retriever.condense("What about cartographers?", ["Tell me about beekeepers."])
+    assert not query.inherited
+    assert [c.doc_id for c in query.careers] == ["4-Cartographer"]
+
+
+def test_the_latest_career_of_the_history_wins(retriever: Retriever) -> None:
+    history = ["Tell me about beekeepers.", "Now tell me about lighthouse keepers."]
+    query = retriever.condense("how much do they earn?", history)
+    assert [c.doc_id for c in query.careers] == ["1-Lighthouse_Keeper"]
+
+
+def test_no_career_anywhere_means_no_rewrite(retriever: Retriever) -> None:
+    query = retriever.condense("what pays best?", ["hello there"])
+    assert query.careers == () and not query.inherited and query.text == "what pays best?"
+
+
+def test_results_are_deterministic(retriever: Retriever) -> None:
+    question = "Which certificates does a lighthouse keeper need?"
+    for mode in MODES:
+        _, a = retriever.search(question, k=8, mode=mode)
+        _, b = retriever.search(question, k=8, mode=mode)
+        assert [(h.chunk.chunk_id, h.score) for h in a] == [(h.chunk.chunk_id, h.score) for h in b]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_finds_the_passage(retriever: Retriever, mode: str) -> None:
+    query, hits = retriever.search("oxalic acid treatment against varroa mites", k=5,
+                                   mode=mode)  # type: ignore[arg-type]
+    assert hits, mode
+    assert any("oxalic acid" in h.chunk.text for h in hits[:3]), mode
+    assert len({h.chunk.chunk_id for h in hits}) == len(hits)
+    expected = {"hybrid": {"bm25", "dense"}, "bm25": {"bm25"}, "dense": {"dense"}}[mode]
+    assert set().union(*(h.scores for h in hits)) <= expected
+    assert query.careers == ()
+
+
+def test_bm25_ignores_words_the_corpus_lacks(retriever: Retriever) -> None:
+    _, hits = retriever.search("zzyzx quokka", k=5, mode="bm25")
+    assert hits == []
+    _, dense = retriever.search("zzyzx quokka", k=5, mode="dense")
+    assert len(dense) == 5  # dense always ranks something
+
+
+def test_doc_ids_keep_only_those_careers(retriever: Retriever) -> None:
+    question = "What is the starting salary?"
+    _, hits = retriever.search(question, k=10, doc_ids=["4-Cartographer", "2-Beekeeper"])
+    assert hits
+    assert {h.chunk.doc_id for h in hits} <= {"4-Cartographer", "2-Beekeeper"}
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    _, none = retriever.search(question, k=10, doc_ids=[])
+    assert none == []
+
+
+def test_weighted_fusion_and_no_boost(retriever: Retriever) -> None:
+    plain = Retriever(index=retriever.index, embedder=retriever.embedder,
+                      settings=RetrievalSettings(fusion="weighted", career_boost=0.0))
+    query, hits = plain.search("How much does a junior cartographer earn?", k=3)
+    assert [c.doc_id for c in query.careers] == ["4-Cartographer"]
+    assert hits[0].chunk.doc_id == "4-Cartographer"
+    assert 0.0 < hits[0].score <= 2.0  # two min-max normalised lists, equal weights
