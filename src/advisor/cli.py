@@ -1,0 +1,208 @@
+"""Thin command-line front over wiring: ``advisor <command> ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import AdvisorError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from advisor.config import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "corpus", None):
+        overrides["corpus"] = args.corpus
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = args.index_dir
+    return Settings(**overrides)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- corpus and index
+
+
+def cmd_corpus_sync(args: argparse.Namespace) -> int:
+    from advisor.corpus import sync_corpus
+
+    settings = _settings(args)
+    target = args.corpus or settings.corpus
+    written = sync_corpus(settings.corpus_manifest, Path(target), source_dir=args.source)
+    where = f"from {args.source}" if args.source else "from the pinned URLs"
+    _say(f"corpus: {len(written)} file(s) written {where} into {target}; all sha256 sums match")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from advisor.wiring import build
+
+    settings = _settings(args)
+    loaded, built = build(settings, force=args.force, progress=True, on_stage=_say)
+    for problem in loaded.skipped:
+        _say(f"skipped {problem}")
+    if built.up_to_date:
+        _say(f"index {built.path} is up to date ({built.n_chunks} chunks, "
+             f"{built.n_documents} documents)")
+    else:
+        removed = f", dropped {len(built.removed_documents)} removed document(s)" if \
+            built.removed_documents else ""
+        _say(f"index {built.path}: {built.n_chunks} chunks from {built.n_documents} documents "
+             f"({built.embedded} embedded, {built.reused} reused{removed}) in "
+             f"{built.seconds:.1f} s")
+    return 0
+
+
+# ---------------------------------------------------------------- search and evaluation
+
+
+def _print_hits(hits: Sequence[Any], as_json: bool, query: Any) -> None:
+    if as_json:
+        print(json.dumps({"query": query.text, "careers": [c.name for c in query.careers],
+                          "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        print("no passages found")
+    for h in hits:
+        print(f"{h.rank:>2}. [{h.score:.4f}] {h.chunk.heading}")
+        print("    " + h.chunk.text.strip().replace("\n", "\n    "))
+        print()
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    c = hit.chunk
+    return {"rank": hit.rank, "score": hit.score, "scores": hit.scores, "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id, "title": c.title, "heading_path": list(c.heading_path),
+            "text": c.text, "start": c.start, "end": c.end}
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from advisor.wiring import retriever_for
+
+    settings = _settings(args)
+    retriever = retriever_for(settings)
+    if args.question:
+        query, hits = retriever.search(" ".join(args.question), k=args.k)
+        _print_hits(hits, args.json, query)
+        return 0
+    _say("Ask about a career (empty line or Ctrl-D to leave).")
+    history: list[str] = []
+    while True:
+        try:
+            line = input("search> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not line:
+            return 0
+        query, hits = retriever.search(line, k=args.k, history=history)
+        if query.inherited:
+            _say(f"(searching as: {query.text})")
+        _print_hits(hits, args.json, query)
+        history.append(line)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from advisor.evaluation import (
+        format_table,
+        load_cases,
+        run_cases,
+        summary,
+        write_report,
+        write_trec_run,
+    )
+    from advisor.retriever import MODES
+    from advisor.wiring import build, retriever_for
+
+    settings = _settings(args)
+    cases = load_cases(args.cases)
+    _, built = build(settings, on_stage=None if args.json else _say)
+    retriever = retriever_for(settings)
+    modes = list(MODES) if args.retriever == "all" else [args.retriever]
+    runs = [run_cases(retriever, cases, mode) for mode in modes]
+    if args.trec_run:
+        write_trec_run(runs, args.trec_run)
+    if args.report:
+        path = write_report(runs, retriever.index.chunks, args.report,
+                            title=f"Retrieval report: {args.cases.name}")
+        _say(f"report written to {path}")
+    if args.json:
+        out = summary(runs[0]) if len(runs) == 1 else {r.retriever: summary(r) for r in runs}
+        print(json.dumps(out))
+    else:
+        print(format_table(runs))
+    return 0
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="advisor", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    corpus = sub.add_parser("corpus", help="manage the corpus folder")
+    corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True)
+    sync = corpus_sub.add_parser("sync", help="fill the corpus folder and check every sha256")
+    sync.add_argument("--from", dest="source", type=Path, help="local mirror folder")
+    sync.add_argument("--corpus", type=Path, help="target folder (default: settings)")
+    sync.set_defaults(handler=cmd_corpus_sync)
+
+    p = add("index", cmd_index, "build or refresh the index of the corpus")
+    p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+
+    p = add("search", cmd_search, "search passages (interactive without a question)")
+    p.add_argument("question", nargs="*", help="the question")
+    p.add_argument("-k", type=int, default=5, help="passages to show")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add("eval", cmd_eval, "measure retrieval on benchmark cases")
+    p.add_argument("cases", type=Path, help="JSONL case file")
+    p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
+    p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "all"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--trec-run", type=Path, help="write a TREC run file")
+    p.add_argument("--report", type=Path, help="folder for report.md and hit_at_k.png")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; domain errors become a one-line message and exit code 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        handler: Handler = args.handler
+        return handler(args)
+    except AdvisorError as exc:
+        print(f"advisor: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""Build, save and load the FAISS + BM25 index of a corpus, with its manifest.
+
+Layout: ``<index_dir>/<name>`` is a symlink to a versioned folder, so a new build is
+written aside and swapped in with one atomic rename; a build killed half-way leaves the
+previous index in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from advisor.chunking import ChunkerSettings, chunk_corpus, search_text
+from advisor.corpus import sha256_bytes
+from advisor.embeddings import Embedder, Vectors
+from advisor.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from advisor.types import Chunk, Document, Section
+
+log = logging.getLogger(__name__)
+
+FORMAT = 2
+ANN_KINDS = ("flat", "hnsw", "ivf")
+_FILES = ("manifest.json", "chunks.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss")
+
+
+@dataclass
+class Index:
+    """A loaded index: chunks, their vectors, the FAISS and BM25 structures."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: Vectors
+    faiss_index: Any
+    bm25: Any
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    path: Path
+    n_documents: int
+    n_chunks: int
+    embedded: int
+    reused: int
+    removed_documents: tuple[str, ...]
+    seconds: float
+    up_to_date: bool = False
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries an index depends on."""
+    out = {}
+    for name in ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "advisor"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+# ---------------------------------------------------------------- FAISS and BM25 pieces
+
+
+def build_faiss(vectors: Vectors, kind: str = "flat") -> Any:
+    """A FAISS inner-product index over normalised vectors: exact, HNSW or IVF."""
+    import faiss
+
+    n, dim = vectors.shape
+    if kind == "flat" or n == 0:
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    elif kind == "ivf":
+        nlist = max(1, min(int(4 * np.sqrt(n)), n // 39))
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+        index.nprobe = max(1, nlist // 16)
+    else:
+        raise ValueError(f"unknown ANN kind {kind!r}; choose one of {ANN_KINDS}")
+    if n:
+        index.add(vectors)
+    return index
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def bm25_tokenize(texts: Sequence[str], *, return_ids: bool = True) -> Any:
+    """Tokens for BM25: lower-cased, English stop words out, Snowball-stemmed."""
+    import bm25s
+
+    return bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=return_ids, show_progress=False
+    )
+
+
+def build_bm25(texts: Sequence[str]) -> Any:
+    """A bm25s index over the chunks' search texts."""
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(bm25_tokenize(texts), show_progress=False)
+    return retriever
+
+
+# ---------------------------------------------------------------- build
+
+
+def _document_record(doc: Document) -> dict[str, Any]:
+    return asdict(doc)
+
+
+def _document_from(raw: dict[str, Any]) -> Document:
+    raw = dict(raw)
+    raw["sections"] = tuple(
+        Section(**{**s, "path": tuple(s["path"])}) for s in raw.get("sections", ())
+    )
+    return Document(**raw)
+
+
+def _chunk_from(raw: dict[str, Any]) -> Chunk:
+    return Chunk(**{**raw, "heading_path": tuple(raw["heading_path"])})
+
+
+def expected_settings(embedder: Embedder, chunker: ChunkerSettings) -> dict[str, Any]:
+    """The part of a manifest that must match for an index to be used."""
+    return {
+        "format": FORMAT,
+        "embedder": {"name": embedder.name, "dim": embedder.dim},
+        "chunker": chunker.as_dict(),
+    }
+
+
+def build_index(
+    documents: Sequence[Document],
+    *,
+    embedder: Embedder,
+    index_dir: Path,
+    name: str = "default",
+    chunker: ChunkerSettings | None = None,
+    ann: str = "flat",
+    progress: bool = False,
+    force: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build (or refresh) ``index_dir/name``; reuse vectors of unchanged chunks."""
+    started = time.perf_counter()
+    chunker = chunker or ChunkerSettings()
+    stage = on_stage or (lambda _msg: None)
+    link = index_dir / name
+    wanted = {**expected_settings(embedder, chunker), "ann": ann}
+    doc_hashes = {d.doc_id: d.content_hash for d in documents}
+    previous = _read_previous(link, wanted)
+    if previous and not force:
+        old_manifest, _, _ = previous
+        if old_manifest.get("documents") == doc_hashes and old_manifest.get("ann") == ann:
+            return BuildReport(
+                link,
+                len(documents),
+                int(old_manifest["n_chunks"]),
+                0,
+                int(old_manifest["n_chunks"]),
+                (),
+                time.perf_counter() - started,
+                up_to_date=True,
+            )
+    stage(f"chunking {len(documents)} documents")
+    chunks = chunk_corpus(list(documents), chunker)
+    texts = [search_text(c) for c in chunks]
+    keys = [sha256_bytes(t.encode()) for t in texts]
+    cache: dict[str, np.ndarray] = {}
+    removed: tuple[str, ...] = ()
+    if previous:
+        old_manifest, old_keys, old_vectors = previous
+        cache = {k: old_vectors[i] for i, k in enumerate(old_keys)}
+        removed = tuple(sorted(set(old_manifest.get("documents", {})) - set(doc_hashes)))
+    todo = [i for i, k in enumerate(keys) if k not in cache]
+    stage(f"embedding {len(todo)} of {len(chunks)} chunks ({len(chunks) - len(todo)} reused)")
+    fresh = embedder.embed([texts[i] for i in todo], progress=progress)
+    for row, i in enumerate(todo):
+        cache[keys[i]] = fresh[row]
+    dim = embedder.dim
+    vectors = (
+        np.stack([cache[k] for k in keys]).astype(np.float32)
+        if chunks
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    stage("writing FAISS and BM25 indexes")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    target = (
+        index_dir
+        / f".{name}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**6}"
+    )
+    target.mkdir()
+    try:
+        import faiss
+
+        faiss.write_index(build_faiss(vectors, ann), str(target / "dense.faiss"))
+        build_bm25(texts).save(str(target / "bm25"))
+        np.save(target / "vectors.npy", vectors)
+        with (target / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for chunk, key in zip(chunks, keys, strict=True):
+                fh.write(json.dumps({**asdict(chunk), "embed_key": key}, ensure_ascii=False) + "\n")
+        with (target / "documents.jsonl").open("w", encoding="utf-8") as fh:
+            for doc in documents:
+                fh.write(json.dumps(_document_record(doc), ensure_ascii=False) + "\n")
+        manifest = {
+            **wanted,
+            "documents": doc_hashes,
+            "n_chunks": len(chunks),
+            "libraries": library_versions(),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        # The manifest is written last: a folder without one is an unfinished build.
+        (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _swap_in(link, target)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    _remove_stale(index_dir, name, keep=target)
+    return BuildReport(
+        link,
+        len(documents),
+        len(chunks),
+        len(todo),
+        len(chunks) - len(todo),
+        removed,
+        time.perf_counter() - started,
+    )
+
+
+def _swap_in(link: Path, target: Path) -> None:
+    if link.exists() and not link.is_symlink():
+        raise IndexCorruptError(f"{link} is a plain folder, not an index link: move it away")
+    tmp = link.with_name(f".{link.name}.link-{os.getpid()}")
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(target.name)
+    os.replace(tmp, link)
+
+
+def _remove_stale(index_dir: Path, name: str, *, keep: Path) -> None:
+    for old in index_dir.glob(f".{name}-*"):
+        if old != keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_previous(
+    link: Path, wanted: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], Vectors] | None:
+    """Manifest, embedding keys and vectors of the current index, if compatible."""
+    try:
+        manifest = json.loads((link / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("embedder") != wanted["embedder"] or manifest.get("format") != FORMAT:
+            return None
+        keys = [
+            json.loads(line)["embed_key"]
+            for line in (link / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        vectors = np.load(link / "vectors.npy")
+        if len(keys) != len(vectors):
+            return None
+        return manifest, keys, vectors
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# ---------------------------------------------------------------- load
+
+
+def load_index(
+    index_dir: Path, name: str, *, embedder: Embedder, chunker: ChunkerSettings
+) -> Index:
+    """Load ``index_dir/name``; refuse one built with another embedder or chunker."""
+    path = index_dir / name
+    rebuild = f"rebuild it with `advisor index` (index folder {path})"
+    if not (path / "manifest.json").is_file():
+        raise IndexMissingError(f"no index at {path}: build it with `advisor index`")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(
+            f"index manifest at {path} is unreadable ({exc}): {rebuild}"
+        ) from exc
+    wanted = expected_settings(embedder, chunker)
+    for key, value in wanted.items():
+        if manifest.get(key) != value:
+            raise IndexMismatchError(
+                f"index at {path} was built with {key}={manifest.get(key)!r}, "
+                f"but the settings ask for {value!r}: {rebuild}"
+            )
+    missing = [f for f in _FILES if not (path / f).is_file()]
+    if missing or not (path / "bm25").is_dir():
+        raise IndexCorruptError(f"index at {path} lacks {', '.join(missing) or 'bm25/'}: {rebuild}")
+    try:
+        import bm25s
+        import faiss
+
+        chunks = [
+            _chunk_from({k: v for k, v in json.loads(line).items() if k != "embed_key"})
+            for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        documents = [
+            _document_from(json.loads(line))
+            for line in (path / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        vectors = np.load(path / "vectors.npy")
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(path / "bm25"))
+    except Exception as exc:  # noqa: BLE001 - any parse failure means the same to the user
+        raise IndexCorruptError(
+            f"index at {path} is corrupt ({type(exc).__name__}: {exc}): {rebuild}"
+        ) from exc
+    if not (len(chunks) == len(vectors) == dense.ntotal == manifest.get("n_chunks")):
+        raise IndexCorruptError(f"index at {path} has inconsistent sizes: {rebuild}")
+    return Index(
+        path=path,
+        manifest=manifest,
+        documents={d.doc_id: d for d in documents},
+        chunks=chunks,
+        vectors=vectors,
+        faiss_index=dense,
+        bm25=bm25,
+    )

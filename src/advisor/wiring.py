@@ -1,0 +1,99 @@
+"""The one place that turns Settings into concrete objects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from advisor.chunking import ChunkerSettings
+from advisor.config import Settings
+from advisor.corpus import LoadReport, load_corpus
+from advisor.embeddings import SentenceTransformerEmbedder
+from advisor.errors import IndexMismatchError, IndexMissingError
+from advisor.index import BuildReport, Index, build_index, load_index
+from advisor.retriever import RetrievalSettings, Retriever
+
+log = logging.getLogger(__name__)
+
+_EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+
+
+def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
+    """The embedder the settings name, loaded once per process."""
+    if settings.embedder not in _EMBEDDERS:
+        _EMBEDDERS[settings.embedder] = SentenceTransformerEmbedder.from_setting(settings.embedder)
+    return _EMBEDDERS[settings.embedder]
+
+
+def chunker_for(settings: Settings) -> ChunkerSettings:
+    """Chunker settings from the settings."""
+    return ChunkerSettings(max_tokens=settings.chunk_tokens)
+
+
+def retrieval_for(settings: Settings) -> RetrievalSettings:
+    """Retrieval settings from the settings."""
+    return RetrievalSettings(
+        mode=settings.retriever,
+        fusion=settings.fusion,
+        rrf_k=settings.rrf_k,
+        dense_weight=settings.dense_weight,
+        career_boost=settings.career_boost,
+    )
+
+
+def load_documents(settings: Settings, corpus: Path | None = None) -> LoadReport:
+    """Documents of the corpus folder (broken files are skipped and reported)."""
+    return load_corpus(corpus or settings.corpus, site_url=settings.site_url)
+
+
+def build(
+    settings: Settings,
+    *,
+    corpus: Path | None = None,
+    force: bool = False,
+    progress: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> tuple[LoadReport, BuildReport]:
+    """Build or refresh the index of a corpus."""
+    report = load_documents(settings, corpus)
+    built = build_index(
+        report.documents,
+        embedder=embedder_for(settings),
+        index_dir=settings.index_dir,
+        name=settings.index_name,
+        chunker=chunker_for(settings),
+        ann=settings.ann,
+        progress=progress,
+        force=force,
+        on_stage=on_stage,
+    )
+    return report, built
+
+
+def open_index(settings: Settings, *, build_if_missing: bool = False) -> Index:
+    """Load the index; build it first when it is missing (and that is allowed)."""
+    try:
+        return load_index(
+            settings.index_dir,
+            settings.index_name,
+            embedder=embedder_for(settings),
+            chunker=chunker_for(settings),
+        )
+    except (IndexMissingError, IndexMismatchError):
+        if not build_if_missing:
+            raise
+        log.info("building the index of %s", settings.corpus)
+        build(settings)
+        return load_index(
+            settings.index_dir,
+            settings.index_name,
+            embedder=embedder_for(settings),
+            chunker=chunker_for(settings),
+        )
+
+
+def retriever_for(settings: Settings, index: Index | None = None) -> Retriever:
+    """A retriever over the settings' index."""
+    index = index or open_index(settings)
+    return Retriever(index=index, embedder=embedder_for(settings), settings=retrieval_for(settings))
