@@ -1,0 +1,42 @@
+"""Jinja2 environment over the prompts/ folder (StrictUndefined: a missing value is an error)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from advisor.errors import ConfigError
+
+#: prompts/ at the top of the repository (the package is installed from src/).
+DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+REQUIRED = ("system.j2", "passages.j2", "question.j2", "refusal.j2", "injection.j2",
+            "extractive.j2", "quote.j2")
+
+
+class PromptLibrary:
+    """Renders the prompt templates of one folder."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or DEFAULT_PROMPTS
+        missing = [name for name in REQUIRED if not (self.folder / name).is_file()]
+        if missing:
+            raise ConfigError(f"prompt folder {self.folder} lacks {', '.join(missing)}")
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.folder)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,  # plain-text prompts for a model, never HTML
+            keep_trailing_newline=False,
+        )
+
+    def render(self, name: str, **values: Any) -> str:
+        """One template, rendered and stripped."""
+        try:
+            return self.env.get_template(name).render(**values).strip()
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"prompt template {name} failed: {exc}") from exc
+
+    def source(self, name: str) -> str:
+        """The raw text of a template (to check an answer does not leak it)."""
+        return (self.folder / name).read_text(encoding="utf-8")
