@@ -129,16 +129,26 @@ def test_heading_paths_with_the_default_limit(docs: dict[str, Document]) -> None
             assert all(part and not part.endswith(":") for part in c.heading_path)
 
 
-def test_gpt_prompts_are_chunked_in_their_own_section(docs: dict[str, Document]) -> None:
-    # Current behaviour: the "## GPT Prompts" lists are indexed like any section, under their
-    # own heading and never mixed with the neighbouring "Future Reading Links".
-    # If the lead decides to drop that section from the index, flip this test.
+def test_gpt_prompts_are_left_out_by_default(docs: dict[str, Document]) -> None:
+    # "## GPT Prompts" lists prompts for a chatbot, not facts about the career.
+    assert "GPT Prompts" in ChunkerSettings().skip_sections
     for doc in docs.values():
-        prompts = [c for c in chunk_document(doc) if c.heading_path[:1] == ("GPT Prompts",)]
+        assert ("GPT Prompts",) in {s.path for s in doc.sections}  # the fixture has one
+        for c in chunk_document(doc):
+            assert "GPT Prompts" not in c.heading_path
+            assert not re.search(r'^\d+\. "', c.text, re.M), c.text[:80]
+
+
+def test_gpt_prompts_when_kept_stay_in_their_own_section(docs: dict[str, Document]) -> None:
+    keep = ChunkerSettings(skip_sections=())
+    for doc in docs.values():
+        prompts = [c for c in chunk_document(doc, keep) if c.heading_path[:1] == ("GPT Prompts",)]
         assert prompts, doc.doc_id
         for c in prompts:
             assert "Future Reading" not in c.text and "example.org" not in c.text
-            assert c.text.lstrip().startswith("1.") or re.match(r"\d+\.", c.text)
+            assert re.match(r'\d+\. "', c.text)
+    # Skipping a section is a chunker setting, so the manifest records it.
+    assert keep.as_dict() != ChunkerSettings().as_dict()
 
 
 def test_ids_are_stable_across_runs(docs: dict[str, Document]) -> None:

@@ -69,6 +69,13 @@ def test_index_builds_then_is_up_to_date(
     assert "is up to date" in capsys.readouterr().err
 
     assert main(["index", "--corpus", str(fixture_corpus), "--force"]) == 0
+    assert "chunks from 4 documents" in capsys.readouterr().err
+
+
+def test_index_force_reuses_every_vector(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], fixture_corpus: Path
+) -> None:
+    assert main(["index", "--corpus", str(fixture_corpus), "--force"]) == 0
     assert "(0 embedded," in capsys.readouterr().err
 
 

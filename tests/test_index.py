@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,20 +42,25 @@ class OtherEmbedder:
         return np.zeros(self.dim, dtype=np.float32)
 
 
-class FailingEmbedder:
-    """Wraps a real embedder; its ``fail_on``-th call to ``embed`` raises, as a crash would."""
+class RecordingEmbedder:
+    """Wraps a real embedder and records every passage text it is asked to embed.
 
-    def __init__(self, inner: Embedder, fail_on: int) -> None:
+    With ``fail_on`` set, that call to ``embed`` raises instead, as a crash would.
+    """
+
+    def __init__(self, inner: Embedder, fail_on: int = 0) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
         self.fail_on = fail_on
         self.calls = 0
+        self.texts: list[str] = []
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
         self.calls += 1
         if self.calls == self.fail_on:
             raise RuntimeError("embedder died half-way through the build")
+        self.texts.extend(texts)
         return self.inner.embed(texts, progress=progress)
 
     def embed_query(self, text: str) -> Vectors:
@@ -156,6 +162,22 @@ def test_a_deleted_faiss_file_is_corruption(index_copy: Path, embedder: Embedder
         _load(index_copy, embedder)
 
 
+def test_any_deleted_file_is_corruption(
+    fixture_index_dir: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    names = sorted(p.name for p in (fixture_index_dir / "default").iterdir())
+    assert "manifest.json" in names and len(names) > 3
+    for name in names:
+        if name == "manifest.json":
+            continue  # without a manifest the folder is an unfinished build: "missing"
+        copy = tmp_path / name
+        shutil.copytree(fixture_index_dir, copy, symlinks=True)
+        victim = copy / "default" / name
+        shutil.rmtree(victim) if victim.is_dir() else victim.unlink()
+        with pytest.raises(IndexCorruptError, match="advisor index"):
+            _load(copy, embedder)
+
+
 def test_a_truncated_chunk_file_is_corruption(index_copy: Path, embedder: Embedder) -> None:
     path = index_copy / "default" / "chunks.jsonl"
     data = path.read_bytes()
@@ -185,12 +207,23 @@ def test_no_change_rebuild_is_up_to_date(
     index_copy: Path, embedder: Embedder, build_fixture_index
 ) -> None:
     before = os.readlink(index_copy / "default")
+    recorder = RecordingEmbedder(embedder)
     started = time.perf_counter()
-    report = build_fixture_index(index_copy)
+    report = build_fixture_index(index_copy, embedder=recorder)
     assert report.up_to_date
-    assert report.embedded == 0 and report.reused == report.n_chunks > 0
+    assert report.embedded == 0 and recorder.calls == 0
+    assert report.n_chunks == len(_load(index_copy, embedder).chunks)
     assert time.perf_counter() - started < 5  # nothing chunked, embedded or written
     assert os.readlink(index_copy / "default") == before
+
+
+def test_a_forced_rebuild_of_an_unchanged_corpus_embeds_nothing(
+    index_copy: Path, embedder: Embedder, build_fixture_index
+) -> None:
+    recorder = RecordingEmbedder(embedder)
+    report = build_fixture_index(index_copy, embedder=recorder, force=True)
+    assert not report.up_to_date
+    assert recorder.texts == [] and report.embedded == 0
 
 
 def test_changing_one_document_reembeds_only_its_changed_chunks(
@@ -198,10 +231,15 @@ def test_changing_one_document_reembeds_only_its_changed_chunks(
 ) -> None:
     old = _load(index_copy, embedder)
     _edit(corpus_copy / "2-Beekeeper.md", "Moving slowly and calmly", "Moving slowly and quietly")
-    report = build_fixture_index(index_copy, corpus_copy)
+    recorder = RecordingEmbedder(embedder)
+    report = build_fixture_index(index_copy, corpus_copy, embedder=recorder)
     assert not report.up_to_date
-    assert report.embedded == 1
-    assert report.reused == report.n_chunks - 1 == len(old.chunks) - 1
+    # Only texts holding the edited words are embedded again; everything else is reused.
+    assert recorder.texts, "the changed chunk is embedded"
+    assert all("quietly" in t for t in recorder.texts), recorder.texts
+    assert report.embedded == len(recorder.texts)
+    assert report.reused > 10 * report.embedded
+    assert report.n_chunks == len(old.chunks)
     assert report.removed_documents == ()
     new = _load(index_copy, embedder)
     old_vectors = {c.chunk_id: old.vectors[i] for i, c in enumerate(old.chunks)}
@@ -221,9 +259,11 @@ def test_removing_a_document_drops_its_chunks(
 ) -> None:
     old = _load(index_copy, embedder)
     (corpus_copy / "3-Glassblower.md").unlink()
-    report = build_fixture_index(index_copy, corpus_copy)
+    recorder = RecordingEmbedder(embedder)
+    report = build_fixture_index(index_copy, corpus_copy, embedder=recorder)
     assert report.removed_documents == ("3-Glassblower",)
-    assert report.embedded == 0
+    # Nothing new to embed: every remaining vector is reused.
+    assert recorder.texts == [] and report.embedded == 0
     new = _load(index_copy, embedder)
     assert "3-Glassblower" not in new.documents
     assert not [c for c in new.chunks if c.doc_id == "3-Glassblower"]
@@ -249,10 +289,10 @@ def test_changing_chunker_settings_rebuilds(
 def test_a_build_whose_embedder_raises_leaves_the_old_index(
     index_copy: Path, corpus_copy: Path, embedder: Embedder, build_fixture_index
 ) -> None:
-    failing = FailingEmbedder(embedder, fail_on=2)
+    failing = RecordingEmbedder(embedder, fail_on=2)
     _edit(corpus_copy / "1-Lighthouse_Keeper.md", "every morning", "every single morning")
     first = build_fixture_index(index_copy, corpus_copy, embedder=failing)  # call 1 succeeds
-    assert first.embedded == 1
+    assert first.embedded > 0 and not first.up_to_date
     good = _load(index_copy, embedder)
     link = os.readlink(index_copy / "default")
 
