@@ -14,8 +14,16 @@ from advisor.errors import EvaluationError
 from advisor.evaluation import Case, fold, is_relevant, load_cases
 from advisor.types import Answer, Turn
 
-ANSWER_KEYS = ("n", "evidence_in_answer", "citation_valid", "citation_supports",
-               "refusal_rate_offtopic", "false_refusal_rate", "first_token_ms_p50", "total_ms_p50")
+ANSWER_KEYS = (
+    "n",
+    "evidence_in_answer",
+    "citation_valid",
+    "citation_supports",
+    "refusal_rate_offtopic",
+    "false_refusal_rate",
+    "first_token_ms_p50",
+    "total_ms_p50",
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[a-z][a-z+#./-]*[a-z+#]|[a-z]")
 _STOPWORDS = frozenset(
@@ -83,18 +91,26 @@ def judge(case: Case | None, case_id: str, answer: Answer) -> AnswerResult:
     in_answer = not answer.refused and contains_evidence(answer.text, case.evidence)
     cited = set(cited_numbers(answer.text))
     chunks = {h.chunk.chunk_id: h.chunk for h in answer.hits}
-    supported = any(c.number in cited and c.chunk_id in chunks and is_relevant(chunks[c.chunk_id], case)
-                    for c in answer.citations)
+    supported = any(
+        c.number in cited and c.chunk_id in chunks and is_relevant(chunks[c.chunk_id], case)
+        for c in answer.citations
+    )
     return AnswerResult(case_id, True, answer, in_answer, supported, len(markers), ok_markers)
 
 
-def run_answers(service: ChatService, cases: Sequence[Case], offtopic: Sequence[str], *,
-                mode: Mode, on_result: Callable[[AnswerResult], None] | None = None,
-                ) -> list[AnswerResult]:
+def run_answers(
+    service: ChatService,
+    cases: Sequence[Case],
+    offtopic: Sequence[str],
+    *,
+    mode: Mode,
+    on_result: Callable[[AnswerResult], None] | None = None,
+) -> list[AnswerResult]:
     """Ask every case (and off-topic question) through the service."""
     results: list[AnswerResult] = []
     items: list[tuple[Case | None, str, str, tuple[str, ...]]] = [
-        (c, c.case_id, c.question, c.history) for c in cases]
+        (c, c.case_id, c.question, c.history) for c in cases
+    ]
     items += [(None, f"offtopic-{i}", q, ()) for i, q in enumerate(offtopic, 1)]
     for case, case_id, question, history in items:
         turns = [Turn("user", t) for t in history]
@@ -118,16 +134,32 @@ def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int]:
     return {
         "n": len(results),
         "evidence_in_answer": share([r.evidence_in_answer for r in answerable]),
-        "citation_valid": round(sum(r.valid_markers for r in results) / markers, 4) if markers else 1.0,
+        "citation_valid": round(sum(r.valid_markers for r in results) / markers, 4)
+        if markers
+        else 1.0,
         "citation_supports": share([r.supported for r in answerable]),
         "refusal_rate_offtopic": share([r.answer.refused for r in offtopic]),
         "false_refusal_rate": share([r.answer.refused for r in answerable]),
-        "first_token_ms_p50": round(statistics.median(
-            [r.answer.timings.get("first_token_ms", 0.0) for r in results]), 1) if results else 0.0,
-        "total_ms_p50": round(statistics.median(
-            [r.answer.timings.get("total_ms", 0.0) for r in results]), 1) if results else 0.0,
+        "first_token_ms_p50": round(
+            statistics.median([r.answer.timings.get("first_token_ms", 0.0) for r in results]), 1
+        )
+        if results
+        else 0.0,
+        "total_ms_p50": round(
+            statistics.median([r.answer.timings.get("total_ms", 0.0) for r in results]), 1
+        )
+        if results
+        else 0.0,
     }
 
 
-__all__ = ["ANSWER_KEYS", "AnswerResult", "contains_evidence", "judge", "load_cases",
-           "load_offtopic", "run_answers", "summarize"]
+__all__ = [
+    "ANSWER_KEYS",
+    "AnswerResult",
+    "contains_evidence",
+    "judge",
+    "load_cases",
+    "load_offtopic",
+    "run_answers",
+    "summarize",
+]

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-
 from advisor.chunking import plain_text
 from advisor.errors import BusyError, GenerationError, InputError
 from advisor.generator import Generator
@@ -121,7 +120,8 @@ def drop_unsupported_numbers(text: str, passages: str) -> str:
     """Drop sentences whose figures appear in no passage shown: a small model invents them."""
     known = {n.replace(",", "") for n in _NUMBER.findall(passages)}
     kept = [
-        sent for sent in _SENTENCE.split(text)
+        sent
+        for sent in _SENTENCE.split(text)
         if all(n.replace(",", "") in known for n in _NUMBER.findall(_CITATION.sub("", sent)))
     ]
     return " ".join(kept).strip()
@@ -151,7 +151,9 @@ class ChatService:
 
     # ------------------------------------------------------------ public
 
-    def ask(self, question: str, history: Sequence[Turn] = (), *, mode: Mode | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), *, mode: Mode | None = None
+    ) -> Answer:
         """The whole answer at once."""
         answer: Answer | None = None
         for event in self.stream(question, history, mode=mode):
@@ -175,8 +177,17 @@ class ChatService:
         query, hits = self.retriever.search(question, k=self.settings.top_k, history=user_turns)
         timings = {"retrieval_ms": _ms(started)}
         shown = hits[: self.settings.passages_shown]
-        base = Answer(question=question, text="", citations=(), hits=tuple(hits), refused=False,
-                      mode=mode, query=query.text, timings=timings, notices=tuple(notices))
+        base = Answer(
+            question=question,
+            text="",
+            citations=(),
+            hits=tuple(hits),
+            refused=False,
+            mode=mode,
+            query=query.text,
+            timings=timings,
+            notices=tuple(notices),
+        )
         fixed = self._fixed_reply(question, query, hits)
         if fixed is not None:
             text, refused = fixed
@@ -189,8 +200,9 @@ class ChatService:
             quotes = self.quotes(query, shown, per_passage=(2, 1, 1))
             text = self.prompts.render("extractive.j2", quotes=quotes)
             yield ChatEvent("sources", citations=citations)
-            yield from self._finish_plain(replace(base, mode="extractive", notices=tuple(notices)),
-                                          text, citations, started)
+            yield from self._finish_plain(
+                replace(base, mode="extractive", notices=tuple(notices)), text, citations, started
+            )
             return
         yield from self._generate(base, query, shown, citations, started)
 
@@ -201,9 +213,17 @@ class ChatService:
         url = doc.url if doc else None
         if url and c.anchor:
             url = f"{url}#{c.anchor}"
-        return Citation(number=number, chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title,
-                        heading_path=c.heading_path, url=url, text=c.text, start=c.start,
-                        end=c.end)
+        return Citation(
+            number=number,
+            chunk_id=c.chunk_id,
+            doc_id=c.doc_id,
+            title=c.title,
+            heading_path=c.heading_path,
+            url=url,
+            text=c.text,
+            start=c.start,
+            end=c.end,
+        )
 
     def quotes(self, query: Query, hits: Sequence[Hit], per_passage: Sequence[int]) -> list[Quote]:
         """Key sentences of the passages: the ones closest to the question, in passage order."""
@@ -211,7 +231,7 @@ class ChatService:
         for number, hit in enumerate(hits, 1):
             if number > len(per_passage):
                 break
-            for pos, sent in enumerate(_sentences(hit.chunk.text)):
+            for pos, sent in enumerate(sentences(hit.chunk.text)):
                 sentences.append((number, pos, sent))
         if not sentences:
             return []
@@ -240,7 +260,9 @@ class ChatService:
             notices.append(f"your question was cut to its first {len(question)} characters")
         return question, notices
 
-    def _fixed_reply(self, question: str, query: Query, hits: Sequence[Hit]) -> tuple[str, bool] | None:
+    def _fixed_reply(
+        self, question: str, query: Query, hits: Sequence[Hit]
+    ) -> tuple[str, bool] | None:
         """A reply that needs no model: prompt injection, or a question the documents miss."""
         if _INJECTION.search(question):
             return self.prompts.render("injection.j2"), True
@@ -259,18 +281,30 @@ class ChatService:
         best = self.retriever.dense_scores(query.question if not query.inherited else query.text, 1)
         return max(best.values(), default=0.0)
 
-    def _finish_plain(self, base: Answer, text: str, citations: tuple[Citation, ...],
-                      started: float, *, refused: bool = False) -> Iterator[ChatEvent]:
+    def _finish_plain(
+        self,
+        base: Answer,
+        text: str,
+        citations: tuple[Citation, ...],
+        started: float,
+        *,
+        refused: bool = False,
+    ) -> Iterator[ChatEvent]:
         first = _ms(started)
         yield ChatEvent("token", text=text)
         used = set(cited_numbers(text))
-        answer = replace(base, text=text, refused=refused,
-                         citations=tuple(c for c in citations if c.number in used),
-                         timings={**base.timings, "first_token_ms": first,
-                                  "total_ms": _ms(started)})
+        answer = replace(
+            base,
+            text=text,
+            refused=refused,
+            citations=tuple(c for c in citations if c.number in used),
+            timings={**base.timings, "first_token_ms": first, "total_ms": _ms(started)},
+        )
         yield ChatEvent("done", answer=answer)
 
-    def _messages(self, query: Query, hits: Sequence[Hit], notices: list[str]) -> list[dict[str, str]]:
+    def _messages(
+        self, query: Query, hits: Sequence[Hit], notices: list[str]
+    ) -> list[dict[str, str]]:
         """System prompt with as many passages as the budget holds, and the question."""
         assert self.generator is not None
         count = self.generator.count_tokens
@@ -288,7 +322,9 @@ class ChatService:
         room = budget - count(user)
         shown = list(hits)
         while True:
-            passages = [{"heading": h.chunk.heading, "text": plain_text(h.chunk.text)} for h in shown]
+            passages = [
+                {"heading": h.chunk.heading, "text": plain_text(h.chunk.text)} for h in shown
+            ]
             system = self.prompts.render("system.j2", passages=passages)
             if count(system) <= room or not shown:
                 break
@@ -297,8 +333,14 @@ class ChatService:
             log.info("prompt budget kept %d of %d passages", len(shown), len(hits))
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    def _generate(self, base: Answer, query: Query, shown: Sequence[Hit],
-                  citations: tuple[Citation, ...], started: float) -> Iterator[ChatEvent]:
+    def _generate(
+        self,
+        base: Answer,
+        query: Query,
+        shown: Sequence[Hit],
+        citations: tuple[Citation, ...],
+        started: float,
+    ) -> Iterator[ChatEvent]:
         assert self.generator is not None
         s = self.settings
         notices = list(base.notices)
@@ -307,8 +349,9 @@ class ChatService:
         n_shown = min(n_shown, len(shown))
         quotes = self.quotes(query, shown[:n_shown] or shown[:1], per_passage=(2, 1))
         # Admission happens here: BusyError leaves before the first event.
-        pieces = self.generator.stream(messages, max_tokens=s.max_answer_tokens, stop=_STOP,
-                                       timeout=s.generation_timeout)
+        pieces = self.generator.stream(
+            messages, max_tokens=s.max_answer_tokens, stop=_STOP, timeout=s.generation_timeout
+        )
         yield ChatEvent("sources", citations=citations)
         filt = CitationFilter(n_shown)
         parts: list[str] = []
@@ -337,26 +380,43 @@ class ChatService:
             return
         model_text = clean_citations("".join(parts), n_shown)
         model_text = drop_unsupported_numbers(
-            model_text, " ".join(plain_text(h.chunk.text) for h in shown[:n_shown]))
+            model_text, " ".join(plain_text(h.chunk.text) for h in shown[:n_shown])
+        )
         if self._leaks(model_text):
             model_text = self.prompts.render("injection.j2")
         if model_text and not cited_numbers(model_text):
             model_text += " [1]"
         text = self.prompts.render("quote.j2", answer=model_text, quotes=quotes)
-        tail = text[len(model_text):] if text.startswith(model_text) else "\n\n" + text
+        tail = text[len(model_text) :] if text.startswith(model_text) else "\n\n" + text
         if tail:
             first = first if first is not None else _ms(started)
             yield ChatEvent("token", text=tail)
         yield from self._done(base, text, citations, started, first, notices, "generative")
 
-    def _done(self, base: Answer, text: str, citations: tuple[Citation, ...], started: float,
-              first: float | None, notices: list[str], mode: str) -> Iterator[ChatEvent]:
+    def _done(
+        self,
+        base: Answer,
+        text: str,
+        citations: tuple[Citation, ...],
+        started: float,
+        first: float | None,
+        notices: list[str],
+        mode: str,
+    ) -> Iterator[ChatEvent]:
         used = set(cited_numbers(text))
         total = _ms(started)
-        answer = replace(base, text=text, mode=mode, notices=tuple(notices),
-                         citations=tuple(c for c in citations if c.number in used),
-                         timings={**base.timings, "first_token_ms": first if first else total,
-                                  "total_ms": total})
+        answer = replace(
+            base,
+            text=text,
+            mode=mode,
+            notices=tuple(notices),
+            citations=tuple(c for c in citations if c.number in used),
+            timings={
+                **base.timings,
+                "first_token_ms": first if first else total,
+                "total_ms": total,
+            },
+        )
         yield ChatEvent("done", answer=answer)
 
     def _leaks(self, text: str) -> bool:
@@ -371,15 +431,5 @@ def _leak_probes(system_template: str) -> list[str]:
     return [" ".join(words[i : i + 6]) for i in range(0, max(0, len(words) - 5), 3)]
 
 
-def _sentences(text: str) -> list[str]:
-    """Sentences of a passage: each line (a bullet) apart, then split at sentence ends."""
-    out: list[str] = []
-    for line in text.splitlines():
-        out.extend(s.strip() for s in _SENTENCE.split(plain_text(line)) if len(s.strip()) > 2)
-    return out
-
-
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
-
-

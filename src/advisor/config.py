@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         description="Embedding model: 'minilm' (packaged all-MiniLM-L6-v2) or a path to a "
         "sentence-transformers folder.",
     )
-    chunk_tokens: int = Field(96, ge=16, le=2048, description="Largest chunk, in tokens.")
+    chunk_tokens: int = Field(128, ge=16, le=2048, description="Largest chunk, in tokens.")
     ann: Literal["flat", "hnsw", "ivf"] = Field(
         "flat", description="FAISS index type: exact 'flat', or 'hnsw'/'ivf' for 100k+ chunks."
     )
@@ -40,12 +40,15 @@ class Settings(BaseSettings):
         "hybrid", description="Which retriever answers questions."
     )
     fusion: Literal["rrf", "weighted"] = Field("rrf", description="How hybrid fuses its lists.")
-    rrf_k: int = Field(60, ge=1, description="RRF constant k.")
+    rrf_k: int = Field(10, ge=1, description="RRF constant k.")
     dense_weight: float = Field(
-        0.5, ge=0.0, le=1.0, description="Weight of the dense list in fusion (BM25 gets the rest)."
+        0.7, ge=0.0, le=1.0, description="Weight of the dense list in fusion (BM25 gets the rest)."
+    )
+    sentence_weight: float = Field(
+        1.0, ge=0.0, description="Weight of a chunk's best-matching sentence in its dense score."
     )
     career_boost: float = Field(
-        1.0, ge=0.0, description="Extra weight for passages of a career the question names."
+        0.5, ge=0.0, description="Extra weight for passages of a career the question names."
     )
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved for an answer.")
 

@@ -72,7 +72,7 @@ def parse_sections(source: str, body_start: int, title: str) -> tuple[Section, .
     stack: list[tuple[int, str]] = []
     seen_anchors: dict[str, int] = {}
     title_key = clean_heading(title).lower()
-    for n, (level, text, start, head_end) in enumerate(raw):
+    for n, (level, text, start, _head_end) in enumerate(raw):
         previous = raw[n - 1] if n else None
         # kramdown residue: "## X" followed at once by "### X"; keep the inner one only.
         if (
@@ -88,7 +88,8 @@ def parse_sections(source: str, body_start: int, title: str) -> tuple[Section, .
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, text))
-        path = tuple(t for lvl, t in stack if not (lvl == 1 and t.lower() == title_key))
+        # The H1 repeats the title (sometimes with a subtitle): the path starts below it.
+        path = tuple(t for lvl, t in stack if not (lvl == 1 and t.lower().startswith(title_key)))
         anchor = slugify(text)
         count = seen_anchors.get(anchor, 0)
         seen_anchors[anchor] = count + 1
@@ -241,4 +242,3 @@ def _fetch(entry: ManifestEntry, source_dir: Path | None, timeout: float) -> byt
             return data
     except OSError as exc:
         raise ChecksumError(f"{entry.file}: download from {entry.url} failed ({exc})") from exc
-

@@ -91,7 +91,10 @@ class SentenceTransformerEmbedder:
         """Vector size, read from the model."""
         if self._dim is None:
             model = self._load()
-            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension  # type: ignore[attr-defined]
+            get_dim = (
+                getattr(model, "get_embedding_dimension", None)
+                or model.get_sentence_embedding_dimension
+            )  # type: ignore[attr-defined]
             self._dim = int(get_dim())
         return self._dim
 

@@ -1,20 +1,20 @@
 """Domain errors, translated to HTTP responses in ``api/`` and to exit codes in ``cli.py``.
 
-    AdvisorError
-    ├── ConfigError            a setting is missing or invalid
-    ├── CorpusError            the corpus folder cannot be used
-    │   ├── DocumentError      one document is broken (it is skipped, the others still index)
-    │   └── ChecksumError      a synced file is missing or does not match its sha256
-    ├── IndexError_            the index on disk cannot be used
-    │   ├── IndexMissingError  no index has been built yet
-    │   ├── IndexMismatchError built with another embedder or chunker: rebuild it
-    │   └── IndexCorruptError  files are missing or unreadable
-    ├── ModelError             an embedding or language model cannot be loaded
-    ├── GenerationError        the language model failed or timed out
-    │   └── BusyError          the generation queue is full (retry later)
-    ├── InputError             a question, history or id is invalid
-    │   └── NotFoundError      an unknown career or chunk id
-    └── EvaluationError        a benchmark case file is invalid
+AdvisorError
+├── ConfigError            a setting is missing or invalid
+├── CorpusError            the corpus folder cannot be used
+│   ├── DocumentError      one document is broken (it is skipped, the others still index)
+│   └── ChecksumError      a synced file is missing or does not match its sha256
+├── IndexError_            the index on disk cannot be used
+│   ├── IndexMissingError  no index has been built yet
+│   ├── IndexMismatchError built with another embedder or chunker: rebuild it
+│   └── IndexCorruptError  files are missing or unreadable
+├── ModelError             an embedding or language model cannot be loaded
+├── GenerationError        the language model failed or timed out
+│   └── BusyError          the generation queue is full (retry later)
+├── InputError             a question, history or id is invalid
+│   └── NotFoundError      an unknown career or chunk id
+└── EvaluationError        a benchmark case file is invalid
 """
 
 from __future__ import annotations

@@ -16,8 +16,14 @@ from advisor.retriever import Mode, Retriever
 from advisor.types import Chunk, Hit
 
 METRIC_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "doc_hit@5")
-_RANX = {"hit@1": "hit_rate@1", "hit@3": "hit_rate@3", "hit@5": "hit_rate@5",
-         "hit@10": "hit_rate@10", "mrr@10": "mrr@10", "ndcg@10": "ndcg@10"}
+_RANX = {
+    "hit@1": "hit_rate@1",
+    "hit@3": "hit_rate@3",
+    "hit@5": "hit_rate@5",
+    "hit@10": "hit_rate@10",
+    "mrr@10": "mrr@10",
+    "ndcg@10": "ndcg@10",
+}
 DEPTH = 50  # how deep we look for the evidence when reporting a miss
 _SPACE = re.compile(r"\s+")
 
@@ -79,8 +85,16 @@ def load_cases(path: Path) -> list[Case]:
                 evidence = [evidence]
             if not evidence:
                 raise ValueError("empty evidence")
-            cases.append(Case(str(raw["id"]), turns[-1], tuple(turns[:-1]), str(raw["doc"]),
-                              tuple(evidence), str(raw.get("kind") or "")))
+            cases.append(
+                Case(
+                    str(raw["id"]),
+                    turns[-1],
+                    tuple(turns[:-1]),
+                    str(raw["doc"]),
+                    tuple(evidence),
+                    str(raw.get("kind") or ""),
+                )
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EvaluationError(f"{path}:{n}: not a valid case ({exc})") from exc
     if not cases:
@@ -130,7 +144,8 @@ def _ranx_inputs(run: RunResult, chunks: Sequence[Chunk]) -> tuple[Any, Any, Any
         top = r.hits[:10]
         # Scores from ranks keep our order exactly, whatever the ties in raw scores.
         ranked[cid] = {h.chunk.chunk_id: float(len(top) - i) for i, h in enumerate(top)} or {
-            "__empty__": 0.0}
+            "__empty__": 0.0
+        }
         doc_qrels[cid] = {doc_id_of(r.case.doc): 1}
         docs: dict[str, float] = {}
         for i, h in enumerate(r.hits[:5]):
@@ -160,8 +175,9 @@ def hit_curve(run: RunResult, chunks: Sequence[Chunk], depth: int = 10) -> list[
     from ranx import evaluate
 
     qrels, ranked, _, _ = _ranx_inputs(run, chunks)
-    scores = evaluate(qrels, ranked, [f"hit_rate@{k}" for k in range(1, depth + 1)],
-                      make_comparable=True)
+    scores = evaluate(
+        qrels, ranked, [f"hit_rate@{k}" for k in range(1, depth + 1)], make_comparable=True
+    )
     return [float(scores[f"hit_rate@{k}"]) for k in range(1, depth + 1)]
 
 
@@ -185,8 +201,7 @@ def write_trec_run(runs: Sequence[RunResult], path: Path) -> None:
         tag = f"advisor-{run.retriever}"
         for r in run.results:
             for h in r.hits[:10]:
-                lines.append(f"{r.case.case_id} Q0 {h.chunk.chunk_id} {h.rank} "
-                             f"{h.score:.6f} {tag}")
+                lines.append(f"{r.case.case_id} Q0 {h.chunk.chunk_id} {h.rank} {h.score:.6f} {tag}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -197,14 +212,26 @@ def format_table(runs: Sequence[RunResult]) -> str:
     rows = [head]
     for run in runs:
         m = run.metrics
-        rows.append([run.retriever, str(int(m["n"])), *(f"{m[k]:.3f}" for k in METRIC_KEYS),
-                     f"{m['latency_ms_p50']:.1f}", f"{m['latency_ms_p95']:.1f}"])
+        rows.append(
+            [
+                run.retriever,
+                str(int(m["n"])),
+                *(f"{m[k]:.3f}" for k in METRIC_KEYS),
+                f"{m['latency_ms_p50']:.1f}",
+                f"{m['latency_ms_p95']:.1f}",
+            ]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
 
 
-def write_report(runs: Sequence[RunResult], chunks: Sequence[Chunk], folder: Path,
-                 *, title: str = "Retrieval report") -> Path:
+def write_report(
+    runs: Sequence[RunResult],
+    chunks: Sequence[Chunk],
+    folder: Path,
+    *,
+    title: str = "Retrieval report",
+) -> Path:
     """report.md with metrics and per-case misses, and hit_at_k.png (Hit@k, k = 1..10)."""
     import matplotlib
 
@@ -228,14 +255,19 @@ def write_report(runs: Sequence[RunResult], chunks: Sequence[Chunk], folder: Pat
     lines = [f"# {title}", "", "```", format_table(runs), "```", "", "![Hit@k](hit_at_k.png)", ""]
     for run in runs:
         misses = [r for r in run.results if r.first_relevant is None or r.first_relevant > 1]
-        lines += [f"## {run.retriever}: {len(misses)} cases not at rank 1", "",
-                  "| case | evidence at rank | question | expected | got at rank 1 |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"## {run.retriever}: {len(misses)} cases not at rank 1",
+            "",
+            "| case | evidence at rank | question | expected | got at rank 1 |",
+            "|---|---|---|---|---|",
+        ]
         for r in misses:
             rank = str(r.first_relevant) if r.first_relevant else f"not in top {DEPTH}"
             got = r.hits[0].chunk.heading if r.hits else "(nothing)"
-            lines.append(f"| {r.case.case_id} | {rank} | {_cell(r.query)} | "
-                         f"{_cell(r.case.doc)} > {_cell(r.case.evidence[0][:60])} | {_cell(got)} |")
+            lines.append(
+                f"| {r.case.case_id} | {rank} | {_cell(r.query)} | "
+                f"{_cell(r.case.doc)} > {_cell(r.case.evidence[0][:60])} | {_cell(got)} |"
+            )
         lines.append("")
     path = folder / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from advisor.chunking import ChunkerSettings, chunk_corpus, search_text
+from advisor.careers import career_name
+from advisor.chunking import ChunkerSettings, chunk_corpus, search_text, sentence_texts
 from advisor.corpus import sha256_bytes
 from advisor.embeddings import Embedder, Vectors
 from advisor.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
@@ -28,9 +29,18 @@ from advisor.types import Chunk, Document, Section
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 ANN_KINDS = ("flat", "hnsw", "ivf")
-_FILES = ("manifest.json", "chunks.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss")
+_FILES = (
+    "manifest.json",
+    "chunks.jsonl",
+    "documents.jsonl",
+    "vectors.npy",
+    "dense.faiss",
+    "sentences.jsonl",
+    "sentence_vectors.npy",
+    "sentences.faiss",
+)
 
 
 @dataclass
@@ -44,6 +54,9 @@ class Index:
     vectors: Vectors
     faiss_index: Any
     bm25: Any
+    sentence_vectors: Vectors
+    sentence_owner: Any  # int array: the chunk position of each sentence vector
+    sentence_index: Any
     by_id: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -176,7 +189,8 @@ def build_index(
     previous = _read_previous(link, wanted)
     if previous and not force:
         old_manifest, _, _ = previous
-        if old_manifest.get("documents") == doc_hashes and old_manifest.get("ann") == ann:
+        same = all(old_manifest.get(k) == v for k, v in wanted.items())
+        if same and old_manifest.get("documents") == doc_hashes:
             return BuildReport(
                 link,
                 len(documents),
@@ -190,24 +204,31 @@ def build_index(
     stage(f"chunking {len(documents)} documents")
     chunks = chunk_corpus(list(documents), chunker)
     texts = [search_text(c) for c in chunks]
-    keys = [sha256_bytes(t.encode()) for t in texts]
+    names = {d.doc_id: career_name(d.title) for d in documents}
+    sentences: list[tuple[int, str]] = [
+        (i, t) for i, c in enumerate(chunks) for t in sentence_texts(c, names[c.doc_id])
+    ]
+    keys = [_key(t) for t in texts]
+    sentence_keys = [_key(t) for _, t in sentences]
     cache: dict[str, np.ndarray] = {}
     removed: tuple[str, ...] = ()
     if previous:
         old_manifest, old_keys, old_vectors = previous
         cache = {k: old_vectors[i] for i, k in enumerate(old_keys)}
         removed = tuple(sorted(set(old_manifest.get("documents", {})) - set(doc_hashes)))
-    todo = [i for i, k in enumerate(keys) if k not in cache]
-    stage(f"embedding {len(todo)} of {len(chunks)} chunks ({len(chunks) - len(todo)} reused)")
-    fresh = embedder.embed([texts[i] for i in todo], progress=progress)
-    for row, i in enumerate(todo):
-        cache[keys[i]] = fresh[row]
-    dim = embedder.dim
-    vectors = (
-        np.stack([cache[k] for k in keys]).astype(np.float32)
-        if chunks
-        else np.zeros((0, dim), dtype=np.float32)
+    wanted_texts = dict(zip(keys, texts, strict=True))
+    wanted_texts.update(zip(sentence_keys, (t for _, t in sentences), strict=True))
+    todo = [k for k in wanted_texts if k not in cache]
+    stage(
+        f"embedding {len(todo)} of {len(wanted_texts)} passages and sentences "
+        f"({len(wanted_texts) - len(todo)} reused)"
     )
+    fresh = embedder.embed([wanted_texts[k] for k in todo], progress=progress)
+    for row, k in enumerate(todo):
+        cache[k] = fresh[row]
+    dim = embedder.dim
+    vectors = _stack([cache[k] for k in keys], dim)
+    sentence_vectors = _stack([cache[k] for k in sentence_keys], dim)
     stage("writing FAISS and BM25 indexes")
     index_dir.mkdir(parents=True, exist_ok=True)
     target = (
@@ -219,8 +240,13 @@ def build_index(
         import faiss
 
         faiss.write_index(build_faiss(vectors, ann), str(target / "dense.faiss"))
+        faiss.write_index(build_faiss(sentence_vectors, ann), str(target / "sentences.faiss"))
         build_bm25(texts).save(str(target / "bm25"))
         np.save(target / "vectors.npy", vectors)
+        np.save(target / "sentence_vectors.npy", sentence_vectors)
+        with (target / "sentences.jsonl").open("w", encoding="utf-8") as fh:
+            for (owner, _), key in zip(sentences, sentence_keys, strict=True):
+                fh.write(json.dumps({"owner": owner, "embed_key": key}) + "\n")
         with (target / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for chunk, key in zip(chunks, keys, strict=True):
                 fh.write(json.dumps({**asdict(chunk), "embed_key": key}, ensure_ascii=False) + "\n")
@@ -231,6 +257,7 @@ def build_index(
             **wanted,
             "documents": doc_hashes,
             "n_chunks": len(chunks),
+            "n_sentences": len(sentences),
             "libraries": library_versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -246,10 +273,20 @@ def build_index(
         len(documents),
         len(chunks),
         len(todo),
-        len(chunks) - len(todo),
+        len(wanted_texts) - len(todo),
         removed,
         time.perf_counter() - started,
     )
+
+
+def _key(text: str) -> str:
+    return sha256_bytes(text.encode())
+
+
+def _stack(rows: list[np.ndarray], dim: int) -> Vectors:
+    if not rows:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
 
 
 def _swap_in(link: Path, target: Path) -> None:
@@ -281,9 +318,14 @@ def _read_previous(
             for line in (link / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
         ]
         vectors = np.load(link / "vectors.npy")
-        if len(keys) != len(vectors):
+        sentence_keys = [
+            json.loads(line)["embed_key"]
+            for line in (link / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        sentence_vectors = np.load(link / "sentence_vectors.npy")
+        if len(keys) != len(vectors) or len(sentence_keys) != len(sentence_vectors):
             return None
-        return manifest, keys, vectors
+        return manifest, keys + sentence_keys, np.concatenate([vectors, sentence_vectors])
     except (OSError, ValueError, KeyError):
         return None
 
@@ -330,11 +372,24 @@ def load_index(
         vectors = np.load(path / "vectors.npy")
         dense = faiss.read_index(str(path / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(path / "bm25"))
+        owners = np.array(
+            [
+                json.loads(line)["owner"]
+                for line in (path / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+            ],
+            dtype=np.int64,
+        )
+        sentence_vectors = np.load(path / "sentence_vectors.npy")
+        sentence_index = faiss.read_index(str(path / "sentences.faiss"))
     except Exception as exc:  # noqa: BLE001 - any parse failure means the same to the user
         raise IndexCorruptError(
             f"index at {path} is corrupt ({type(exc).__name__}: {exc}): {rebuild}"
         ) from exc
-    if not (len(chunks) == len(vectors) == dense.ntotal == manifest.get("n_chunks")):
+    sizes_agree = len(chunks) == len(vectors) == dense.ntotal == manifest.get("n_chunks")
+    sentences_agree = len(owners) == len(sentence_vectors) == sentence_index.ntotal and (
+        not len(owners) or int(owners.max()) < len(chunks)
+    )
+    if not (sizes_agree and sentences_agree):
         raise IndexCorruptError(f"index at {path} has inconsistent sizes: {rebuild}")
     return Index(
         path=path,
@@ -344,4 +399,7 @@ def load_index(
         vectors=vectors,
         faiss_index=dense,
         bm25=bm25,
+        sentence_vectors=sentence_vectors,
+        sentence_owner=owners,
+        sentence_index=sentence_index,
     )

@@ -11,8 +11,15 @@ from advisor.errors import ConfigError
 
 #: prompts/ at the top of the repository (the package is installed from src/).
 DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
-REQUIRED = ("system.j2", "passages.j2", "question.j2", "refusal.j2", "injection.j2",
-            "extractive.j2", "quote.j2")
+REQUIRED = (
+    "system.j2",
+    "passages.j2",
+    "question.j2",
+    "refusal.j2",
+    "injection.j2",
+    "extractive.j2",
+    "quote.j2",
+)
 
 
 class PromptLibrary:

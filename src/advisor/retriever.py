@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -33,10 +34,32 @@ class RetrievalSettings:
 
     mode: Mode = "hybrid"
     fusion: Literal["rrf", "weighted"] = "rrf"
-    rrf_k: int = 60
-    dense_weight: float = 0.5
-    career_boost: float = 1.0
+    rrf_k: int = 10
+    dense_weight: float = 0.7
+    career_boost: float = 0.5
+    sentence_weight: float = 1.0
     candidates: int = 100
+
+
+_TRANSITION = re.compile(
+    r"\b(switch\w*|mov(e|ing) (in)?to|transition\w*|becom(e|ing)|go(ing)? (in)?to|get into|"
+    r"pivot\w*|chang(e|ing) (careers?|roles?|to)|want to (go|be|do|work)|from .{1,40} to)\b",
+    re.I,
+)
+
+
+def career_preference(query: Query) -> dict[str, float]:
+    """How much each named career's passages are preferred (1 = fully).
+
+    In "I'm an X and want to become a Y" the advice lives in X's document (its
+    "Switching Careers" section), so the first career named leads.
+    """
+    if not query.careers:
+        return {}
+    if len(query.careers) > 1 and _TRANSITION.search(query.question):
+        first = query.careers[0].doc_id
+        return {c.doc_id: (1.0 if c.doc_id == first else 0.3) for c in query.careers}
+    return {c.doc_id: 1.0 for c in query.careers}
 
 
 class Retriever:
@@ -55,6 +78,11 @@ class Retriever:
     def condense(self, question: str, history: Sequence[str] = ()) -> Query:
         """Make a follow-up standalone: it inherits the career of the conversation."""
         own = self.careers.find(question)
+        if len(own) > 1 and _TRANSITION.search(question):
+            # Advice on a switch sits in the "from" career's document, under the target's name.
+            target = own[-1].name
+            text = f"{question} (switching careers to {target}: skills and training needed)"
+            return Query(question, text, tuple(own))
         if own or not history:
             return Query(question, question, tuple(own))
         inherited = self.careers.find_in_conversation("", history)
@@ -66,12 +94,40 @@ class Retriever:
     # ------------------------------------------------------------ the lists
 
     def dense_scores(self, text: str, n: int) -> dict[int, float]:
-        """Top-n chunk positions by cosine similarity."""
-        if not self.index.chunks:
+        """Top-n chunk positions by cosine similarity of the chunk plus its best sentence."""
+        ix = self.index
+        if not ix.chunks:
             return {}
-        vector = self.embedder.embed_query(text).reshape(1, -1)
-        scores, ids = self.index.faiss_index.search(vector, min(n, len(self.index.chunks)))
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+        vector = self.embedder.embed_query(text)
+        query = vector.reshape(1, -1)
+        _, ids = ix.faiss_index.search(query, min(n, len(ix.chunks)))
+        candidates = {int(i) for i in ids[0] if i >= 0}
+        best_sentence: dict[int, float] = {}
+        weight = self.settings.sentence_weight
+        if weight and len(ix.sentence_owner):
+            s_scores, s_ids = ix.sentence_index.search(query, min(4 * n, len(ix.sentence_owner)))
+            for sid, score in zip(s_ids[0], s_scores[0], strict=True):
+                if sid < 0:
+                    continue
+                owner = int(ix.sentence_owner[sid])
+                if score > best_sentence.get(owner, 0.0):
+                    best_sentence[owner] = float(score)
+            candidates |= set(best_sentence)
+        order = sorted(candidates)
+        chunk_sims = ix.vectors[order] @ vector
+        scores = {
+            i: float(sim) + weight * best_sentence.get(i, 0.0)
+            for i, sim in zip(order, chunk_sims, strict=True)
+        }
+        top = sorted(scores, key=lambda i: (-scores[i], i))[:n]
+        return {i: scores[i] for i in top}
+
+    def similarity(self, text: str) -> float:
+        """Best cosine similarity of a text to any chunk (how well the corpus covers it)."""
+        if not self.index.chunks:
+            return 0.0
+        scores, _ = self.index.faiss_index.search(self.embedder.embed_query(text).reshape(1, -1), 1)
+        return float(scores[0][0])
 
     def bm25_scores(self, text: str, n: int) -> dict[int, float]:
         """Top-n chunk positions by BM25 (zero scores dropped)."""
@@ -128,12 +184,16 @@ class Retriever:
             scores = self._fuse(lists)
         else:
             scores = lists[mode]
-        named = {c.doc_id for c in query.careers}
-        if named and self.settings.career_boost:
+        preference = career_preference(query)
+        if preference and self.settings.career_boost:
             top = max(scores.values(), default=0.0)
-            bonus = self.settings.career_boost * (top if mode != "hybrid" else 1 / self.settings.rrf_k)
-            scores = {i: v + (bonus if self.index.chunks[i].doc_id in named else 0.0)
-                      for i, v in scores.items()}
+            bonus = self.settings.career_boost * (
+                top if mode != "hybrid" else 1 / self.settings.rrf_k
+            )
+            scores = {
+                i: v + bonus * preference.get(self.index.chunks[i].doc_id, 0.0)
+                for i, v in scores.items()
+            }
         if doc_ids is not None:
             allowed = set(doc_ids)
             scores = {i: v for i, v in scores.items() if self.index.chunks[i].doc_id in allowed}

@@ -39,6 +39,7 @@ def retrieval_for(settings: Settings) -> RetrievalSettings:
         rrf_k=settings.rrf_k,
         dense_weight=settings.dense_weight,
         career_boost=settings.career_boost,
+        sentence_weight=settings.sentence_weight,
     )
 
 

@@ -14,38 +14,54 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "advisor_requests_total", "HTTP requests by route and status.",
-            ["route", "method", "status"], registry=r,
+            "advisor_requests_total",
+            "HTTP requests by route and status.",
+            ["route", "method", "status"],
+            registry=r,
         )
         self.request_seconds = Histogram(
-            "advisor_request_duration_seconds", "HTTP request latency by route.",
-            ["route"], buckets=_LATENCY_BUCKETS, registry=r,
+            "advisor_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.retrieval_seconds = Histogram(
-            "advisor_retrieval_seconds", "Time to retrieve passages for a question.",
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "advisor_retrieval_seconds",
+            "Time to retrieve passages for a question.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.first_token_seconds = Histogram(
-            "advisor_first_token_seconds", "Time from question to the first answer token.",
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "advisor_first_token_seconds",
+            "Time from question to the first answer token.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.answer_seconds = Histogram(
-            "advisor_answer_seconds", "Time from question to the whole answer.",
-            ["mode"], buckets=_LATENCY_BUCKETS, registry=r,
+            "advisor_answer_seconds",
+            "Time from question to the whole answer.",
+            ["mode"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.tokens_generated = Counter(
             "advisor_tokens_generated_total", "Tokens written by the language model.", registry=r
         )
         self.answers = Counter(
-            "advisor_answers_total", "Answers given, by mode and outcome.",
-            ["mode", "outcome"], registry=r,
+            "advisor_answers_total",
+            "Answers given, by mode and outcome.",
+            ["mode", "outcome"],
+            registry=r,
         )
         self.refusals = Counter(
-            "advisor_refusals_total", "Questions answered as not covered by the documents.",
+            "advisor_refusals_total",
+            "Questions answered as not covered by the documents.",
             registry=r,
         )
         self.queue_depth = Gauge(
-            "advisor_queue_depth", "Requests waiting for or holding the language model.",
+            "advisor_queue_depth",
+            "Requests waiting for or holding the language model.",
             registry=r,
         )
         self.feedback = Counter(
