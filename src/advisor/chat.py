@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from advisor.chunking import plain_text
+from advisor.chunking import plain_text, sentences
 from advisor.errors import BusyError, GenerationError, InputError
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
@@ -227,19 +227,19 @@ class ChatService:
 
     def quotes(self, query: Query, hits: Sequence[Hit], per_passage: Sequence[int]) -> list[Quote]:
         """Key sentences of the passages: the ones closest to the question, in passage order."""
-        sentences: list[tuple[int, int, str]] = []  # passage number, position, text
+        pool: list[tuple[int, int, str]] = []  # passage number, position, text
         for number, hit in enumerate(hits, 1):
             if number > len(per_passage):
                 break
             for pos, sent in enumerate(sentences(hit.chunk.text)):
-                sentences.append((number, pos, sent))
-        if not sentences:
+                pool.append((number, pos, sent))
+        if not pool:
             return []
-        vectors = self.retriever.embedder.embed([s for _, _, s in sentences])
+        vectors = self.retriever.embedder.embed([s for _, _, s in pool])
         similarity = vectors @ self.retriever.embedder.embed_query(query.text)
         chosen: list[tuple[int, int, str]] = []
         for number, take in enumerate(per_passage, 1):
-            own = [(float(similarity[i]), s) for i, s in enumerate(sentences) if s[0] == number]
+            own = [(float(similarity[i]), s) for i, s in enumerate(pool) if s[0] == number]
             own.sort(key=lambda x: -x[0])
             chosen.extend(s for _, s in own[:take])
         chosen.sort()

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved for an answer.")
 
     # Generation
+    prompts: Path | None = Field(
+        None, description="Folder of prompt templates; default: prompts/ of the installed project."
+    )
     mode: Literal["generative", "extractive"] = Field(
         "generative", description="Answer with the language model or with quoted sentences only."
     )

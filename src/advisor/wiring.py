@@ -6,12 +6,15 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from advisor.chat import ChatService, ChatSettings
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
 from advisor.embeddings import SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
+from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
+from advisor.prompts import PromptLibrary
 from advisor.retriever import RetrievalSettings, Retriever
 
 log = logging.getLogger(__name__)
@@ -98,3 +101,51 @@ def retriever_for(settings: Settings, index: Index | None = None) -> Retriever:
     """A retriever over the settings' index."""
     index = index or open_index(settings)
     return Retriever(index=index, embedder=embedder_for(settings), settings=retrieval_for(settings))
+
+
+def generator_for(settings: Settings) -> Generator:
+    """The language model the settings name: a remote server by URL, else a local GGUF."""
+    from advisor.generator import LlamaCppGenerator, OpenAICompatibleGenerator, default_model_path
+
+    if settings.llm_url:
+        return OpenAICompatibleGenerator(
+            base_url=settings.llm_url,
+            model=settings.llm_remote_model,
+            api_key=settings.llm_api_key,
+            context_size=settings.llm_context,
+            queue_size=settings.queue_size,
+            timeout=settings.generation_timeout,
+        )
+    return LlamaCppGenerator(
+        model_path=settings.llm_model or default_model_path(),
+        context_size=settings.llm_context,
+        threads=settings.llm_threads,
+        queue_size=settings.queue_size,
+    )
+
+
+def chat_settings_for(settings: Settings) -> ChatSettings:
+    """Chat settings from the settings."""
+    return ChatSettings(
+        mode=settings.mode,
+        top_k=settings.top_k,
+        refusal_threshold=settings.refusal_threshold,
+        max_answer_tokens=settings.max_answer_tokens,
+        prompt_budget=settings.prompt_budget,
+        generation_timeout=settings.generation_timeout,
+        max_question_chars=settings.max_question_chars,
+    )
+
+
+def chat_service_for(
+    settings: Settings, *, index: Index | None = None, with_model: bool = True
+) -> ChatService:
+    """The chat service: retriever, prompts and (unless extractive only) the model."""
+    retriever = retriever_for(settings, index)
+    generator = generator_for(settings) if with_model else None
+    return ChatService(
+        retriever=retriever,
+        prompts=PromptLibrary(settings.prompts),
+        generator=generator,
+        settings=chat_settings_for(settings),
+    )
