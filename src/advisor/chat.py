@@ -14,9 +14,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
+
 from advisor.chunking import plain_text, sentences
 from advisor.errors import BusyError, GenerationError, InputError
 from advisor.generator import Generator
+from advisor.index import bm25_tokenize
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Query, Retriever
 from advisor.types import Answer, Citation, Hit, Turn
@@ -43,7 +46,11 @@ class ChatSettings:
     mode: Mode = "generative"
     top_k: int = 5
     passages_shown: int = 3
-    refusal_threshold: float = 0.35
+    extractive_sentences: int = 5
+    quote_sentences: int = 3
+    lexical_weight: float = 0.3
+    refusal_threshold: float = 0.5
+    refusal_threshold_named: float = 0.35
     max_answer_tokens: int = 96
     prompt_budget: int = 640
     question_tokens: int = 160
@@ -197,7 +204,7 @@ class ChatService:
         if mode == "extractive" or self.generator is None:
             if mode != "extractive":
                 notices.append("no language model is configured: showing the passages instead")
-            quotes = self.quotes(query, shown, per_passage=(2, 1, 1))
+            quotes = self.quotes(query, shown, limit=self.settings.extractive_sentences)
             text = self.prompts.render("extractive.j2", quotes=quotes)
             yield ChatEvent("sources", citations=citations)
             yield from self._finish_plain(
@@ -225,25 +232,49 @@ class ChatService:
             end=c.end,
         )
 
-    def quotes(self, query: Query, hits: Sequence[Hit], per_passage: Sequence[int]) -> list[Quote]:
-        """Key sentences of the passages: the ones closest to the question, in passage order."""
+    def quotes(self, query: Query, hits: Sequence[Hit], *, limit: int, cap: int = 2) -> list[Quote]:
+        """Key sentences of the passages: the ``limit`` closest to the question (at most ``cap``
+        from one passage, always the best of passage 1), in passage order."""
         pool: list[tuple[int, int, str]] = []  # passage number, position, text
+        rows: list[int] = []  # the sentence's vector in the index, or -1
+        index = self.retriever.index
         for number, hit in enumerate(hits, 1):
-            if number > len(per_passage):
-                break
+            position = index.by_id.get(hit.chunk.chunk_id)
+            stored = (
+                [int(r) for r in np.flatnonzero(index.sentence_owner == position)]
+                if position is not None
+                else []
+            )
+            # The index holds a vector for each sentence of three words or more, in order.
+            stored_iter = iter(stored)
             for pos, sent in enumerate(sentences(hit.chunk.text)):
                 pool.append((number, pos, sent))
+                rows.append(next(stored_iter, -1) if len(sent.split()) >= 3 else -1)
         if not pool:
             return []
-        vectors = self.retriever.embedder.embed([s for _, _, s in pool])
-        similarity = vectors @ self.retriever.embedder.embed_query(query.text)
-        chosen: list[tuple[int, int, str]] = []
-        for number, take in enumerate(per_passage, 1):
-            own = [(float(similarity[i]), s) for i, s in enumerate(pool) if s[0] == number]
-            own.sort(key=lambda x: -x[0])
-            chosen.extend(s for _, s in own[:take])
-        chosen.sort()
-        return [Quote(n, text) for n, _, text in chosen]
+        query_vector = self.retriever.embedder.embed_query(query.text)
+        missing = [i for i, r in enumerate(rows) if r < 0]
+        similarity = np.zeros(len(pool), dtype=np.float32)
+        known = [i for i, r in enumerate(rows) if r >= 0]
+        if known:
+            similarity[known] = index.sentence_vectors[[rows[i] for i in known]] @ query_vector
+        if missing:
+            fresh = self.retriever.embedder.embed([pool[i][2] for i in missing])
+            similarity[missing] = fresh @ query_vector
+        similarity += self.settings.lexical_weight * _overlap(query.text, [p[2] for p in pool])
+        order = sorted(range(len(pool)), key=lambda i: (-float(similarity[i]), i))
+        first = next(i for i in order if pool[i][0] == 1) if any(p[0] == 1 for p in pool) else None
+        chosen: list[int] = [first] if first is not None else []
+        taken = {1: 1} if first is not None else {}
+        for i in order:
+            if len(chosen) >= limit:
+                break
+            number = pool[i][0]
+            if i in chosen or taken.get(number, 0) >= cap:
+                continue
+            chosen.append(i)
+            taken[number] = taken.get(number, 0) + 1
+        return [Quote(pool[i][0], pool[i][2]) for i in sorted(chosen, key=lambda i: pool[i][:2])]
 
     # ------------------------------------------------------------ steps
 
@@ -267,7 +298,13 @@ class ChatService:
         if _INJECTION.search(question):
             return self.prompts.render("injection.j2"), True
         coverage = self.coverage(query)
-        if coverage < self.settings.refusal_threshold:
+        # A question that names a career of the corpus needs less similarity to count as covered.
+        threshold = (
+            self.settings.refusal_threshold_named
+            if query.careers
+            else self.settings.refusal_threshold
+        )
+        if coverage < threshold:
             names: list[str] = []
             for h in hits:
                 name = self.retriever.careers.names.get(h.chunk.doc_id, h.chunk.title)
@@ -277,9 +314,8 @@ class ChatService:
         return None
 
     def coverage(self, query: Query) -> float:
-        """How well the documents cover a question: the best dense similarity."""
-        best = self.retriever.dense_scores(query.question if not query.inherited else query.text, 1)
-        return max(best.values(), default=0.0)
+        """How well the documents cover a question: its best cosine similarity to them."""
+        return self.retriever.similarity(query.text)
 
     def _finish_plain(
         self,
@@ -347,7 +383,9 @@ class ChatService:
         messages = self._messages(query, shown, notices)
         n_shown = messages[0]["content"].count("\n[") + 1 if shown else 0
         n_shown = min(n_shown, len(shown))
-        quotes = self.quotes(query, shown[:n_shown] or shown[:1], per_passage=(2, 1))
+        quotes = self.quotes(
+            query, shown[:n_shown] or shown[:1], limit=self.settings.quote_sentences
+        )
         # Admission happens here: BusyError leaves before the first event.
         pieces = self.generator.stream(
             messages, max_tokens=s.max_answer_tokens, stop=_STOP, timeout=s.generation_timeout
@@ -374,7 +412,8 @@ class ChatService:
         except GenerationError as exc:
             yield ChatEvent("error", text=f"{exc}; showing the passages instead")
             notices.append(f"the language model failed ({exc}): showing the passages instead")
-            text = self.prompts.render("extractive.j2", quotes=self.quotes(query, shown, (2, 1, 1)))
+            quotes = self.quotes(query, shown, limit=s.extractive_sentences)
+            text = self.prompts.render("extractive.j2", quotes=quotes)
             yield ChatEvent("token", text=("\n\n" if parts else "") + text)
             yield from self._done(base, text, citations, started, first, notices, "extractive")
             return
@@ -429,6 +468,15 @@ def _leak_probes(system_template: str) -> list[str]:
     fixed = re.sub(r"\{[{%#].*?[}%#]\}", " ", system_template, flags=re.S)
     words = fixed.lower().split()
     return [" ".join(words[i : i + 6]) for i in range(0, max(0, len(words) - 5), 3)]
+
+
+def _overlap(query: str, texts: Sequence[str]) -> np.ndarray:
+    """Share of the query's stemmed content words that each text contains."""
+    tokens = bm25_tokenize([query, *texts], return_ids=False)
+    wanted = set(tokens[0])
+    if not wanted:
+        return np.zeros(len(texts), dtype=np.float32)
+    return np.array([len(wanted & set(t)) / len(wanted) for t in tokens[1:]], dtype=np.float32)
 
 
 def _ms(started: float) -> float:

@@ -171,6 +171,126 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- answers
+
+
+def _answer_json(answer: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        "answer": answer.text,
+        "citations": [asdict(c) for c in answer.citations],
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "timings": {
+            k: answer.timings.get(k) for k in ("retrieval_ms", "first_token_ms", "total_ms")
+        },
+        "notices": list(answer.notices),
+    }
+
+
+def _print_citations(citations: Sequence[Any]) -> None:
+    for c in citations:
+        where = " > ".join((c.title, *c.heading_path))
+        print(f"  [{c.number}] {where}" + (f"\n      {c.url}" if c.url else ""))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from advisor.wiring import chat_service_for, open_index
+
+    settings = _settings(args)
+    service = chat_service_for(
+        settings,
+        index=open_index(settings, build_if_missing=True),
+        with_model=args.mode != "extractive",
+    )
+    answer = service.ask(" ".join(args.question), mode=args.mode)
+    if args.json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for notice in answer.notices:
+        _say(f"note: {notice}")
+    if answer.citations:
+        print("\nSources:")
+        _print_citations(answer.citations)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from advisor.types import Turn
+    from advisor.wiring import chat_service_for, open_index
+
+    settings = _settings(args)
+    service = chat_service_for(
+        settings,
+        index=open_index(settings, build_if_missing=True),
+        with_model=args.mode != "extractive",
+    )
+    _say(
+        "Ask about software careers. /sources shows the passages of the last answer; Ctrl-D leaves."
+    )
+    history: list[Turn] = []
+    last: Any = None
+    while True:
+        try:
+            line = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not line:
+            continue
+        if line == "/sources":
+            if last is None:
+                print("(no answer yet)")
+            else:
+                for i, hit in enumerate(last.hits, 1):
+                    print(f"[{i}] {hit.chunk.heading}\n    {hit.chunk.text.strip()}\n")
+            continue
+        print("advisor> ", end="", flush=True)
+        try:
+            for event in service.stream(line, history, mode=args.mode):
+                if event.kind == "token":
+                    print(event.text, end="", flush=True)
+                elif event.kind == "error":
+                    _say(f"\n(note: {event.text})")
+                elif event.kind == "done":
+                    last = event.answer
+        except AdvisorError as exc:
+            print(f"\n(error: {exc})")
+            continue
+        print()
+        if last is not None and last.citations:
+            _print_citations(last.citations)
+        history += [Turn("user", line), Turn("assistant", last.text if last else "")]
+
+
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from advisor.answer_evaluation import load_offtopic, run_answers, summarize
+    from advisor.evaluation import load_cases
+    from advisor.wiring import build, chat_service_for
+
+    settings = _settings(args)
+    cases = load_cases(args.cases)
+    offtopic = load_offtopic(args.offtopic) if args.offtopic else []
+    build(settings, on_stage=None if args.json else _say)
+    service = chat_service_for(settings, with_model=args.mode != "extractive")
+
+    def progress(result: Any) -> None:
+        if not args.json and args.verbose:
+            mark = "ok " if result.evidence_in_answer or not result.answerable else "-- "
+            _say(f"{mark}{result.case_id} {result.answer.timings.get('total_ms', 0):.0f} ms")
+
+    results = run_answers(service, cases, offtopic, mode=args.mode, on_result=progress)
+    summary = summarize(results)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>22}: {value}")
+    return 0
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -208,6 +328,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--trec-run", type=Path, help="write a TREC run file")
     p.add_argument("--report", type=Path, help="folder for report.md and hit_at_k.png")
+
+    modes = ["generative", "extractive"]
+    p = add("ask", cmd_ask, "answer one question with citations")
+    p.add_argument("question", nargs="+", help="the question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--mode", choices=modes, default=None, help="default: settings")
+
+    p = add("chat", cmd_chat, "a conversation in the terminal, answers streamed")
+    p.add_argument("--mode", choices=modes, default=None, help="default: settings")
+
+    p = add("eval-answers", cmd_eval_answers, "measure answers on benchmark cases")
+    p.add_argument("cases", type=Path, help="JSONL case file")
+    p.add_argument("--offtopic", type=Path, help="JSONL of questions the documents miss")
+    p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
+    p.add_argument("--mode", choices=modes, default="generative")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 

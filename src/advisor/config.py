@@ -78,7 +78,12 @@ class Settings(BaseSettings):
     )
     queue_size: int = Field(8, ge=1, description="Requests that may wait for the model.")
     refusal_threshold: float = Field(
-        0.35, description="Best dense similarity below which a question counts as not covered."
+        0.5,
+        description="Best cosine similarity to the documents below which a question that names "
+        "no career counts as not covered (calibrated on the dev and off-topic cases).",
+    )
+    refusal_threshold_named: float = Field(
+        0.35, description="The same threshold for a question that names a career of the corpus."
     )
 
     # Server

@@ -123,11 +123,17 @@ class Retriever:
         return {i: scores[i] for i in top}
 
     def similarity(self, text: str) -> float:
-        """Best cosine similarity of a text to any chunk (how well the corpus covers it)."""
-        if not self.index.chunks:
+        """Best cosine similarity of a text to any chunk or sentence: how well it is covered."""
+        ix = self.index
+        if not ix.chunks:
             return 0.0
-        scores, _ = self.index.faiss_index.search(self.embedder.embed_query(text).reshape(1, -1), 1)
-        return float(scores[0][0])
+        query = self.embedder.embed_query(text).reshape(1, -1)
+        best, _ = ix.faiss_index.search(query, 1)
+        score = float(best[0][0])
+        if len(ix.sentence_owner):
+            best, _ = ix.sentence_index.search(query, 1)
+            score = max(score, float(best[0][0]))
+        return score
 
     def bm25_scores(self, text: str, n: int) -> dict[int, float]:
         """Top-n chunk positions by BM25 (zero scores dropped)."""
