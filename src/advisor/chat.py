@@ -47,7 +47,7 @@ class ChatSettings:
     top_k: int = 5
     passages_shown: int = 3
     extractive_sentences: int = 5
-    quote_sentences: int = 3
+    quote_sentences: int = 4
     lexical_weight: float = 0.3
     refusal_threshold: float = 0.5
     refusal_threshold_named: float = 0.35
@@ -131,6 +131,21 @@ def drop_unsupported_numbers(text: str, passages: str) -> str:
         for sent in _SENTENCE.split(text)
         if all(n.replace(",", "") in known for n in _NUMBER.findall(_CITATION.sub("", sent)))
     ]
+    return " ".join(kept).strip()
+
+
+def tidy_model_text(text: str, query: Query) -> str:
+    """Whole sentences only (a cut-off tail goes), and none that merely repeats the question."""
+    text = text.strip()
+    if text and text[-1] not in ".!?]\"')":
+        cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+        text = text[: cut + 1] if cut > 0 else ""
+    asked = set(re.findall(r"\w+", query.text.lower()))
+    kept = []
+    for sent in _SENTENCE.split(text):
+        words = set(re.findall(r"\w+", _CITATION.sub("", sent).lower()))
+        if words and len(words - asked) > 2:
+            kept.append(sent)
     return " ".join(kept).strip()
 
 
@@ -417,7 +432,7 @@ class ChatService:
             yield ChatEvent("token", text=("\n\n" if parts else "") + text)
             yield from self._done(base, text, citations, started, first, notices, "extractive")
             return
-        model_text = clean_citations("".join(parts), n_shown)
+        model_text = tidy_model_text(clean_citations("".join(parts), n_shown), query)
         model_text = drop_unsupported_numbers(
             model_text, " ".join(plain_text(h.chunk.text) for h in shown[:n_shown])
         )

