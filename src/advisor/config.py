@@ -92,3 +92,18 @@ class Settings(BaseSettings):
     query_log: Path = Field(Path("var/queries.sqlite"), description="SQLite query log.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question the API accepts.")
     max_history_turns: int = Field(20, ge=0, description="Most history turns the API accepts.")
+
+
+def settings_reference() -> str:
+    """A Markdown table of every setting: environment variable, default and meaning."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(none)" if default is None else str(default)
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `ADVISOR_{name.upper()}` | `{shown}` | {meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_reference())
