@@ -27,6 +27,18 @@ def _settings(args: argparse.Namespace) -> Any:
     return Settings(**overrides)
 
 
+def _eval_settings(args: argparse.Namespace) -> Any:
+    """Settings for a benchmark: another corpus gets an index of its own, never the main one."""
+    import hashlib
+
+    settings = _settings(args)
+    default = type(settings)().corpus
+    if args.corpus and Path(args.corpus).resolve() != Path(default).resolve():
+        digest = hashlib.sha256(str(Path(args.corpus).resolve()).encode()).hexdigest()[:10]
+        settings = settings.model_copy(update={"index_name": f"eval-{digest}"})
+    return settings
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -150,7 +162,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from advisor.retriever import MODES
     from advisor.wiring import build, retriever_for
 
-    settings = _settings(args)
+    settings = _eval_settings(args)
     cases = load_cases(args.cases)
     _, built = build(settings, on_stage=None if args.json else _say)
     retriever = retriever_for(settings)
@@ -270,7 +282,7 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     from advisor.evaluation import load_cases
     from advisor.wiring import build, chat_service_for
 
-    settings = _settings(args)
+    settings = _eval_settings(args)
     cases = load_cases(args.cases)
     offtopic = load_offtopic(args.offtopic) if args.offtopic else []
     build(settings, on_stage=None if args.json else _say)
@@ -355,7 +367,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("bm25s", "sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
