@@ -98,7 +98,7 @@ def _blocks(doc: Document, section_start: int, section_end: int) -> list[_Block]
         match = _BOLD_LABEL.match(body)
         label = _clean_label(match.group(1)) if match else ""
         is_item = bool(_LIST_MARKER.match(body))
-        label_only = bool(match) and not is_item and not body[match.end() :].strip(" :*")
+        label_only = match is not None and not is_item and not body[match.end() :].strip(" :*")
         blocks.append(_Block(start, end, label, label_only))
     return blocks
 

@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +25,11 @@ class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
 
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """Vector size."""
+        ...
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
         """Vectors for passages, one row per text."""
@@ -63,7 +67,7 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.path = path
         self.batch_size = batch_size
-        self._model: object | None = None
+        self._model: Any = None
         self._lock = threading.Lock()
         self._dim: int | None = None
 
@@ -73,7 +77,7 @@ class SentenceTransformerEmbedder:
         name, path = resolve_model(spec)
         return cls(name=name, path=path)
 
-    def _load(self) -> object:
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 try:
@@ -87,14 +91,14 @@ class SentenceTransformerEmbedder:
             return self._model
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         """Vector size, read from the model."""
         if self._dim is None:
             model = self._load()
             get_dim = (
                 getattr(model, "get_embedding_dimension", None)
                 or model.get_sentence_embedding_dimension
-            )  # type: ignore[attr-defined]
+            )
             self._dim = int(get_dim())
         return self._dim
 
@@ -103,15 +107,17 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(  # type: ignore[attr-defined]
+        vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress and sys.stderr.isatty(),
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        out: Vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        return out
 
     def embed_query(self, text: str) -> Vectors:
         """One vector for a query."""
-        return self.embed([text])[0]
+        vector: Vectors = self.embed([text])[0]
+        return vector

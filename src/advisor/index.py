@@ -96,6 +96,7 @@ def build_faiss(vectors: Vectors, kind: str = "flat") -> Any:
     import faiss
 
     n, dim = vectors.shape
+    index: Any
     if kind == "flat" or n == 0:
         index = faiss.IndexFlatIP(dim)
     elif kind == "hnsw":
