@@ -1,0 +1,85 @@
+"""``advisor ask``, ``advisor chat`` and ``advisor eval-answers`` on the fixture corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.answer_evaluation import ANSWER_KEYS
+from advisor.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
+        fixture_corpus: Path) -> dict[str, str]:
+    for key in list(os.environ):
+        if key.startswith("ADVISOR_"):
+            monkeypatch.delenv(key)
+    index_dir = tmp_path / "indexes"
+    shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
+    values = {"ADVISOR_CORPUS": str(fixture_corpus), "ADVISOR_INDEX_DIR": str(index_dir),
+              "ADVISOR_MAX_ANSWER_TOKENS": "16"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    return values
+
+
+def test_ask_json_extractive(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["ask", "How much does an assistant lighthouse keeper earn at the start?",
+                 "--json", "--mode", "extractive"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out) >= {"answer", "citations", "refused", "mode", "timings"}
+    assert set(out["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
+    assert out["mode"] == "extractive" and out["refused"] is False
+    assert "28,500 crowns" in out["answer"]
+    assert out["citations"][0]["doc_id"] == "1-Lighthouse_Keeper"
+    assert out["citations"][0]["url"].startswith("https://")
+
+
+def test_ask_generative_with_the_real_model(env: dict[str, str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Why does a glassblower cool finished pieces slowly?"]) == 0
+    out = capsys.readouterr().out
+    assert "annealing" in out and "Sources:" in out and "[1]" in out
+
+
+def test_ask_off_topic_is_refused(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "What is a good recipe for banana bread?", "--json",
+                 "--mode", "extractive"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["refused"] is True and out["citations"] == []
+
+
+def test_chat_in_a_terminal_streams_and_follows_up(env: dict[str, str]) -> None:
+    lines = "I'd like to work as a glassblower. What does the job involve?\n" \
+            "and what would I be paid in my first year?\n/sources\n"
+    run = subprocess.run([sys.executable, "-m", "advisor.cli", "chat", "--mode", "extractive"],
+                         input=lines, capture_output=True, text=True, timeout=180,
+                         env={**os.environ, **env})
+    assert run.returncode == 0, run.stderr
+    assert "1,650 florins" in run.stdout
+    assert "3. Glassblower" in run.stdout  # /sources lists the passages with their headings
+
+
+def test_eval_answers_json_keys(env: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                tmp_path: Path) -> None:
+    offtopic = tmp_path / "offtopic.jsonl"
+    offtopic.write_text('{"id": "o1", "question": "Who won the 2022 FIFA World Cup?"}\n')
+    code = main(["eval-answers", str(CASES), "--offtopic", str(offtopic), "--mode",
+                 "extractive", "--json"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0
+    assert list(out) == list(ANSWER_KEYS)
+    assert out["citation_valid"] == 1.0 and out["refusal_rate_offtopic"] == 1.0
+    assert out["evidence_in_answer"] >= 0.5
