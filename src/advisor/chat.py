@@ -49,6 +49,7 @@ class ChatSettings:
     extractive_sentences: int = 5
     quote_sentences: int = 4
     lexical_weight: float = 0.3
+    prompt_sentences: int = 3
     refusal_threshold: float = 0.5
     refusal_threshold_named: float = 0.35
     max_answer_tokens: int = 96
@@ -372,9 +373,13 @@ class ChatService:
         budget = min(s.prompt_budget, self.generator.context_size - s.max_answer_tokens)
         room = budget - count(user)
         shown = list(hits)
+        # A tiny model reads slowly and loses the thread in long prompts: each passage is
+        # given by its sentences closest to the question (the citation keeps the whole one).
+        texts = [self._gist(query, h) for h in shown]
         while True:
             passages = [
-                {"heading": h.chunk.heading, "text": plain_text(h.chunk.text)} for h in shown
+                {"heading": h.chunk.heading, "text": text}
+                for h, text in zip(shown, texts, strict=False)
             ]
             system = self.prompts.render("system.j2", passages=passages)
             if count(system) <= room or not shown:
@@ -383,6 +388,11 @@ class ChatService:
         if len(shown) < len(hits):
             log.info("prompt budget kept %d of %d passages", len(shown), len(hits))
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def _gist(self, query: Query, hit: Hit) -> str:
+        """The passage's sentences closest to the question, in their order."""
+        picked = self.quotes(query, [hit], limit=self.settings.prompt_sentences, cap=10**6)
+        return " ".join(q.text for q in picked) or plain_text(hit.chunk.text)
 
     def _generate(
         self,

@@ -37,7 +37,7 @@ _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+\.)\s")
 class ChunkerSettings:
     """What decides chunk boundaries; recorded in the index manifest."""
 
-    max_tokens: int = 128
+    max_tokens: int = 192
     #: Sections left out of the index: "GPT Prompts" lists prompts for a chatbot, not facts.
     skip_sections: tuple[str, ...] = ("GPT Prompts", "Prompts")
     version: int = CHUNKER_VERSION

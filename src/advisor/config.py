@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         description="Embedding model: 'minilm' (packaged all-MiniLM-L6-v2) or a path to a "
         "sentence-transformers folder.",
     )
-    chunk_tokens: int = Field(128, ge=16, le=2048, description="Largest chunk, in tokens.")
+    chunk_tokens: int = Field(192, ge=16, le=2048, description="Largest chunk, in tokens.")
     ann: Literal["flat", "hnsw", "ivf"] = Field(
         "flat", description="FAISS index type: exact 'flat', or 'hnsw'/'ivf' for 100k+ chunks."
     )
