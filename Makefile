@@ -34,7 +34,7 @@ indexes/.stamp-index: corpus/.stamp-sync
 	touch $@
 
 run: index
-	$(ADVISOR) search
+	$(ADVISOR) serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.stamp-install
 	$(PY) -m pytest

@@ -14,7 +14,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,65 @@ def fixture_index(fixture_index_dir: Path, embedder: SentenceTransformerEmbedder
 @pytest.fixture(scope="session")
 def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Retriever:
     return Retriever(index=fixture_index, embedder=embedder)
+
+
+# ---------------------------------------------------------------- the server
+
+
+@pytest.fixture(scope="session")
+def session_llm() -> Any:
+    """The real SmolLM2 GGUF, loaded once for every server test."""
+    from advisor.generator import LlamaCppGenerator, default_model_path
+
+    return LlamaCppGenerator(model_path=default_model_path(), context_size=2048, queue_size=4)
+
+
+@pytest.fixture(scope="session")
+def fixture_service(fixture_index_dir: Path, embedder: SentenceTransformerEmbedder,
+                    chunker: ChunkerSettings, session_llm: Any) -> Any:
+    """A chat service over the fixture index with the real model (short answers)."""
+    from advisor.chat import ChatService, ChatSettings
+    from advisor.index import load_index
+    from advisor.prompts import PromptLibrary
+    from advisor.retriever import Retriever
+
+    index = load_index(fixture_index_dir, "default", embedder=embedder, chunker=chunker)
+    return ChatService(retriever=Retriever(index=index, embedder=embedder),
+                       prompts=PromptLibrary(), generator=session_llm,
+                       settings=ChatSettings(max_answer_tokens=24))
+
+
+@pytest.fixture(scope="session")
+def live_server(fixture_service: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 serving the fixture service; stopped at the end."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from advisor.api.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("server") / "queries.sqlite"
+    app = create_app(fixture_service, query_log=log)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        server.should_exit = True
+        raise RuntimeError("the test server did not start")
+    yield url
+    server.should_exit = True
+    thread.join(timeout=15)

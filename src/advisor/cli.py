@@ -303,6 +303,23 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- server and query log
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from advisor.api.serve import serve
+
+    settings = _settings(args)
+    return serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from advisor.report import print_report
+
+    settings = _settings(args)
+    return print_report(args.log or settings.query_log, as_json=args.json)
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -355,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offtopic", type=Path, help="JSONL of questions the documents miss")
     p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
     p.add_argument("--mode", choices=modes, default="generative")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = add("serve", cmd_serve, "run the web chat and the API (builds the index if missing)")
+    p.add_argument("--host", help="address to bind (default: settings, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: settings, 8000)")
+
+    p = add("report", cmd_report, "summarize the query log")
+    p.add_argument("--log", type=Path, help="SQLite query log (default: settings)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

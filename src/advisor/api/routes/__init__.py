@@ -1,0 +1,1 @@
+"""Routers of the app: ops (health, metrics), chat, reference, OpenAI-compatible, pages."""

@@ -1,0 +1,36 @@
+"""Health, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from advisor.api.deps import StateDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process answers (always fast)")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Index and model are loaded")
+def readyz(state: StateDep, response: Response) -> dict[str, object]:
+    ready = state.ready.is_set() and state.service is not None
+    if not ready:
+        response.status_code = 503
+    service = state.service
+    return {
+        "ready": ready,
+        "error": state.error,
+        "chunks": len(service.retriever.index.chunks) if service else 0,
+        "model": getattr(service.generator, "name", None) if service else None,
+    }
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(state: StateDep) -> Response:
+    generator = state.service.generator if state.service else None
+    state.metrics.queue_depth.set(float(getattr(generator, "queue_depth", 0) or 0))
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,110 @@
+"""Request and response bodies of the JSON API, with their limits and examples."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_QUESTION = 2000
+MAX_TURN = 4000
+MAX_HISTORY = 20
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$"
+
+
+class TurnIn(BaseModel):
+    """One earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_TURN)
+
+
+class ChatRequest(BaseModel):
+    """A question, the conversation so far, and how to answer."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "and what do they earn at first?",
+                    "history": [
+                        {"role": "user", "content": "What does a data engineer do?"},
+                        {"role": "assistant", "content": "Data engineers build pipelines [1]."},
+                    ],
+                    "stream": False,
+                }
+            ]
+        },
+    )
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY)
+    mode: Literal["generative", "extractive"] | None = None
+    stream: bool = False
+
+
+class CitationOut(BaseModel):
+    """A passage the answer cites."""
+
+    number: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    heading_path: list[str]
+    url: str | None
+    text: str
+    start: int
+    end: int
+
+
+class ChatResponse(BaseModel):
+    """An answer with the passages it cites."""
+
+    answer: str
+    citations: list[CitationOut]
+    refused: bool
+    mode: str
+    timings: dict[str, float]
+    notices: list[str] = []
+    query_id: int | None = None
+
+
+class SearchRequest(BaseModel):
+    """Passage search without the model."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"query": "entry-level salary", "career": "24-Data_Engineer", "k": 5}]
+        },
+    )
+    query: str = Field(min_length=1, max_length=MAX_QUESTION)
+    career: str | None = Field(default=None, pattern=ID_PATTERN)
+    k: int = Field(default=5, ge=1, le=20)
+
+
+class FeedbackRequest(BaseModel):
+    """Thumbs up or down on one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    query_id: int = Field(ge=1)
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=1000)
+
+
+class OpenAIMessage(BaseModel):
+    """A message of an OpenAI-style chat request."""
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = Field(default="")
+
+
+class OpenAIChatRequest(BaseModel):
+    """The subset of the OpenAI chat-completions request the advisor honours."""
+
+    model: str = "advisor"
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_HISTORY * 2 + 2)
+    stream: bool = False
+    max_tokens: int | None = None
+    temperature: float | None = None

@@ -1,0 +1,126 @@
+"""The JSON API on a real uvicorn server (127.0.0.1) over the fixture corpus and SmolLM2."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+
+def sse_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for block in response.text.split("\n\n"):
+        name, data = "message", ""
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data += line[6:]
+        if data:
+            events.append((name, json.loads(data)))
+    return events
+
+
+def test_health_and_readiness(live_server: str) -> None:
+    assert httpx.get(live_server + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(live_server + "/readyz").json()
+    assert ready["ready"] is True and ready["chunks"] > 0
+
+
+def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> None:
+    body = {"question": "How much does an assistant lighthouse keeper earn at the start?"}
+    reply = httpx.post(live_server + "/api/chat", json=body, timeout=120)
+    assert reply.status_code == 200, reply.text
+    data = reply.json()
+    assert "28,500 crowns" in data["answer"]
+    assert data["citations"][0]["doc_id"] == "1-Lighthouse_Keeper"
+    assert data["citations"][0]["url"].startswith("https://")
+    assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
+    assert data["query_id"] >= 1
+    feedback = httpx.post(live_server + "/api/feedback",
+                          json={"query_id": data["query_id"], "rating": "up"})
+    assert feedback.json() == {"ok": True}
+    assert httpx.post(live_server + "/api/feedback",
+                      json={"query_id": 999999, "rating": "up"}).status_code == 404
+
+
+def test_chat_streams_sources_tokens_and_done(live_server: str) -> None:
+    body = {"question": "Why does a glassblower cool finished pieces slowly?", "stream": True}
+    with httpx.stream("POST", live_server + "/api/chat", json=body, timeout=120) as reply:
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        reply.read()
+    events = sse_events(reply)
+    kinds = [name for name, _ in events]
+    assert kinds[0] == "sources" and kinds[-1] == "done"
+    assert kinds.count("token") >= 2
+    done = events[-1][1]
+    assert "annealing" in done["answer"] and done["citations"]
+
+
+def test_follow_up_uses_the_history(live_server: str) -> None:
+    body = {"question": "and what would I be paid in my first year?",
+            "history": [{"role": "user", "content": "I'd like to work as a glassblower."},
+                        {"role": "assistant", "content": "Glassblowers shape glass [1]."}]}
+    data = httpx.post(live_server + "/api/chat", json=body, timeout=120).json()
+    assert data["citations"][0]["doc_id"] == "3-Glassblower"
+    assert "1,650 florins" in data["answer"]
+
+
+def test_off_topic_is_refused(live_server: str) -> None:
+    data = httpx.post(live_server + "/api/chat",
+                      json={"question": "Who won the 2022 FIFA World Cup?"}, timeout=60).json()
+    assert data["refused"] is True and data["citations"] == []
+
+
+def test_search_careers_sections_and_compare(live_server: str) -> None:
+    found = httpx.post(live_server + "/api/search",
+                       json={"query": "varroa mites", "k": 3}).json()
+    assert found["results"][0]["doc_id"] == "2-Beekeeper"
+    only = httpx.post(live_server + "/api/search",
+                      json={"query": "salary", "career": "4-Cartographer", "k": 5}).json()
+    assert {r["doc_id"] for r in only["results"]} == {"4-Cartographer"}
+    careers = httpx.get(live_server + "/api/careers").json()
+    assert {c["id"] for c in careers} >= {"1-Lighthouse_Keeper", "3-Glassblower"}
+    career = httpx.get(live_server + "/api/careers/3-Glassblower").json()
+    assert any("florins" in s["text"] for s in career["sections"])
+    assert all(s["url"] is None or s["url"].startswith("https://") for s in career["sections"])
+    compared = httpx.get(live_server + "/api/compare",
+                         params={"a": "2-Beekeeper", "b": "3-Glassblower"}).json()
+    aspects = {a["aspect"]: a["sections"] for a in compared["aspects"]}
+    assert set(aspects) == {"responsibilities", "key_skills", "entry_level", "progression"}
+    assert "silver marks" in aspects["entry_level"][0]["text"]
+    assert "florins" in aspects["entry_level"][1]["text"]
+
+
+def test_metrics_export_requests_latency_and_answers(live_server: str) -> None:
+    httpx.get(live_server + "/healthz")
+    text = httpx.get(live_server + "/metrics").text
+    for name in ("advisor_requests_total", "advisor_request_duration_seconds_bucket",
+                 "advisor_retrieval_seconds_bucket", "advisor_first_token_seconds_bucket",
+                 "advisor_answer_seconds_bucket", "advisor_queue_depth", "advisor_refusals_total"):
+        assert name in text
+    assert 'route="/healthz"' in text
+
+
+def test_health_answers_fast_while_the_model_is_busy(live_server: str) -> None:
+    body = {"question": "Why does a glassblower cool finished pieces slowly?"}
+    worker = threading.Thread(
+        target=lambda: httpx.post(live_server + "/api/chat", json=body, timeout=120))
+    worker.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    assert httpx.get(live_server + "/healthz", timeout=5).status_code == 200
+    search = httpx.post(live_server + "/api/search", json={"query": "lighthouse"}, timeout=10)
+    elapsed = time.perf_counter() - started
+    worker.join()
+    assert search.status_code == 200
+    assert elapsed < 5
+
+
+@pytest.mark.parametrize("path", ["/", "/reference", "/docs", "/openapi.json"])
+def test_pages_render(live_server: str, path: str) -> None:
+    assert httpx.get(live_server + path).status_code == 200
