@@ -15,11 +15,16 @@
     return node;
   }
 
+  // Markdown markers out, bullets kept: the passage reads as text.
+  function readable(text) {
+    return text.replace(/\*\*/g, "").replace(/^(\s*)[*-] +/gm, "$1• ");
+  }
+
   function showPassage(c) {
     const box = document.getElementById("passage");
     document.getElementById("passage-title").textContent = "[" + c.number + "] " + c.title;
     document.getElementById("passage-path").textContent = c.heading_path.join(" › ");
-    document.getElementById("passage-text").textContent = c.text;
+    document.getElementById("passage-text").textContent = readable(c.text);
     const link = document.getElementById("passage-link");
     if (c.url) { link.href = c.url; link.hidden = false; } else { link.hidden = true; }
     box.hidden = false;
@@ -44,7 +49,7 @@
   function feedbackButtons(bubble, queryId) {
     if (!queryId) return;
     const row = el("div", "feedback");
-    [["up", "👍 Helpful"], ["down", "👎 Not helpful"]].forEach(function (pair) {
+    [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (pair) {
       const b = el("button", "", pair[1]);
       b.type = "button";
       b.addEventListener("click", function () {

@@ -7,6 +7,9 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  function readable(text) {
+    return text.replace(/\*\*/g, "").replace(/^(\s*)[*-] +/gm, "$1• ");
+  }
   function link(url, label) {
     const a = el("a", "", label);
     a.href = url; a.target = "_blank"; a.rel = "noopener";
@@ -48,7 +51,7 @@
       body.results.forEach(function (r) {
         const item = el("li");
         item.appendChild(el("strong", "", r.title + " › " + r.heading_path.join(" › ")));
-        item.appendChild(el("div", "", r.text));
+        item.appendChild(el("div", "", readable(r.text)));
         if (r.url) item.appendChild(link(r.url, "Public page"));
         results.appendChild(item);
       });
@@ -67,7 +70,7 @@
       body.sections.forEach(function (s) {
         const part = el("details");
         part.appendChild(el("summary", "", s.path.join(" › ") || body.title));
-        part.appendChild(el("blockquote", "", s.text));
+        part.appendChild(el("blockquote", "", readable(s.text)));
         if (s.url) part.appendChild(link(s.url, "Public page"));
         box.appendChild(part);
       });
@@ -91,7 +94,7 @@
         const tr = el("tr");
         tr.appendChild(el("th", "", aspect.aspect.replace("_", " ")));
         aspect.sections.forEach(function (s) {
-          tr.appendChild(el("td", "", s ? s.text : "(not described)"));
+          tr.appendChild(el("td", "", s ? readable(s.text) : "(not described)"));
         });
         rows.appendChild(tr);
       });
