@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,7 @@ def build_faiss(vectors: Vectors, kind: str = "flat") -> Any:
     return index
 
 
+@lru_cache(maxsize=1)
 def _stemmer() -> Any:
     import Stemmer
 
