@@ -84,8 +84,8 @@ def search_load(url: str, clients: int, per_client: int) -> None:
         with httpx.Client(timeout=30) as client:
             for n in range(per_client):
                 started = time.perf_counter()
-                reply = client.post(url + "/api/search",
-                                    json={"query": queries[(i * per_client + n) % len(queries)], "k": 5})
+                query = queries[(i * per_client + n) % len(queries)]
+                reply = client.post(url + "/api/search", json={"query": query, "k": 5})
                 with lock:
                     latencies.append((time.perf_counter() - started) * 1000)
                     errors += reply.status_code != 200

@@ -67,7 +67,7 @@ def create_app(
     for module in (ops, chat, reference, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(_Guard, metrics=state.metrics)  # type: ignore[arg-type]
+    app.add_middleware(_Guard, metrics=state.metrics)
     return app
 
 

@@ -66,7 +66,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
 def answer_json(answer: Answer, query_id: int | None) -> dict[str, Any]:
     return ChatResponse(
         answer=answer.text,
-        citations=[citation_json(c) for c in answer.citations],  # type: ignore[misc]
+        citations=[citation_json(c) for c in answer.citations],
         refused=answer.refused,
         mode=answer.mode,
         timings=dict(answer.timings),

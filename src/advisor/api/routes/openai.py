@@ -40,7 +40,7 @@ def conversation(body: OpenAIChatRequest) -> tuple[str, list[Turn]]:
     question = messages[-1][1]
     if len(question) > MAX_QUESTION:
         raise InputError(f"the question is longer than {MAX_QUESTION} characters")
-    history = [Turn(role, text) for role, text in messages[:-1]]  # type: ignore[arg-type]
+    history = [Turn(role, text) for role, text in messages[:-1]]
     return question, history[-20:]
 
 
