@@ -207,15 +207,18 @@ def _print_citations(citations: Sequence[Any]) -> None:
         print(f"  [{c.number}] {where}" + (f"\n      {c.url}" if c.url else ""))
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def _service(args: argparse.Namespace) -> Any:
+    """The chat service for ask/chat: the index (built if missing), and the model unless
+    the answers are to be extractive."""
     from advisor.wiring import chat_service_for, open_index
 
     settings = _settings(args)
-    service = chat_service_for(
-        settings,
-        index=open_index(settings, build_if_missing=True),
-        with_model=args.mode != "extractive",
-    )
+    index = open_index(settings, build_if_missing=True)
+    return chat_service_for(settings, index=index, with_model=args.mode != "extractive")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    service = _service(args)
     answer = service.ask(" ".join(args.question), mode=args.mode)
     if args.json:
         print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
@@ -231,14 +234,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from advisor.types import Turn
-    from advisor.wiring import chat_service_for, open_index
 
-    settings = _settings(args)
-    service = chat_service_for(
-        settings,
-        index=open_index(settings, build_if_missing=True),
-        with_model=args.mode != "extractive",
-    )
+    service = _service(args)
     _say(
         "Ask about software careers. /sources shows the passages of the last answer; Ctrl-D leaves."
     )

@@ -135,7 +135,23 @@ class RequestQueue:
                 self._admitted -= 1
 
 
-class LlamaCppGenerator:
+class _Queued:
+    """What both generators expose of their request queue."""
+
+    queue: RequestQueue
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for or running on the model through this generator."""
+        return self.queue.queue_depth
+
+    @property
+    def tokens_generated(self) -> int:
+        """Pieces streamed so far (one per token, give or take)."""
+        return self.queue.tokens_generated
+
+
+class LlamaCppGenerator(_Queued):
     """A GGUF model run in-process by llama-cpp-python, loaded once, one request at a time.
 
     Greedy decoding (temperature 0) with a repeat penalty keeps the tiny SmolLM2 from looping
@@ -189,16 +205,6 @@ class LlamaCppGenerator:
         }
         self.queue = RequestQueue(size=queue_size)
 
-    @property
-    def queue_depth(self) -> int:
-        """Requests waiting for or running on this model."""
-        return self.queue.queue_depth
-
-    @property
-    def tokens_generated(self) -> int:
-        """Pieces streamed since the model was loaded (one per token, give or take)."""
-        return self.queue.tokens_generated
-
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` by the model's own tokenizer.
 
@@ -240,7 +246,7 @@ class LlamaCppGenerator:
         return self.queue.run(produce, timeout=timeout)
 
 
-class OpenAICompatibleGenerator:
+class OpenAICompatibleGenerator(_Queued):
     """Any OpenAI-compatible chat server (llama.cpp, vLLM, Ollama ...) reached over HTTP.
 
     ``base_url`` is the server's root; a trailing ``/v1`` is accepted too. ``transport`` is the
@@ -269,16 +275,6 @@ class OpenAICompatibleGenerator:
             timeout=timeout, transport=transport, headers={"Authorization": f"Bearer {api_key}"}
         )
         self._encoding: Any = None
-
-    @property
-    def queue_depth(self) -> int:
-        """Requests waiting for or running on this server through this generator."""
-        return self.queue.queue_depth
-
-    @property
-    def tokens_generated(self) -> int:
-        """Pieces streamed so far (servers usually send one per token)."""
-        return self.queue.tokens_generated
 
     def count_tokens(self, text: str) -> int:
         """An estimate by tiktoken's cl100k_base (the remote tokenizer is unknown)."""

@@ -2,23 +2,13 @@
 // through textContent, never innerHTML.
 "use strict";
 (function () {
+  const el = window.advisorUI.el, readable = window.advisorUI.readable;
   const log = document.getElementById("log");
   const form = document.getElementById("ask");
   const input = document.getElementById("question");
   const send = document.getElementById("send");
   const history = [];  // the conversation, kept in the browser only
 
-  function el(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  // Markdown markers out, bullets kept: the passage reads as text.
-  function readable(text) {
-    return text.replace(/\*\*/g, "").replace(/^(\s*)[*-] +/gm, "$1• ");
-  }
 
   function showPassage(c) {
     const box = document.getElementById("passage");

@@ -1,15 +1,7 @@
 // Counselors' reference: passage search, a career's sections, two careers side by side.
 "use strict";
 (function () {
-  function el(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function readable(text) {
-    return text.replace(/\*\*/g, "").replace(/^(\s*)[*-] +/gm, "$1• ");
-  }
+  const el = window.advisorUI.el, readable = window.advisorUI.readable;
   function link(url, label) {
     const a = el("a", "", label);
     a.href = url; a.target = "_blank"; a.rel = "noopener";
