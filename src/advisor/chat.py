@@ -248,7 +248,7 @@ class ChatService:
             end=c.end,
         )
 
-    def quotes(self, query: Query, hits: Sequence[Hit], *, limit: int, cap: int = 2) -> list[Quote]:
+    def quotes(self, query: Query, hits: Sequence[Hit], *, limit: int, cap: int = 3) -> list[Quote]:
         """Key sentences of the passages: the ``limit`` closest to the question (at most ``cap``
         from one passage, always the best of passage 1), in passage order."""
         pool: list[tuple[int, int, str]] = []  # passage number, position, text
