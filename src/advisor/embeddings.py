@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import sys
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -121,3 +123,52 @@ class SentenceTransformerEmbedder:
         """One vector for a query."""
         vector: Vectors = self.embed([text])[0]
         return vector
+
+
+class BatchingEmbedder:
+    """Encodes queries that arrive together in one forward pass (for a busy server).
+
+    On a small CPU one query's forward pass is mostly fixed overhead: sixteen queries encoded
+    as one batch cost a fraction of sixteen single passes. A worker thread takes whatever
+    queries are waiting (up to ``max_batch``) and answers them all at once.
+    """
+
+    def __init__(self, inner: Embedder, *, max_batch: int = 32) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[str, Future[Vectors]]] = queue.Queue()
+        self._worker = threading.Thread(target=self._run, name="query-batcher", daemon=True)
+        self._worker.start()
+
+    @property
+    def dim(self) -> int:
+        """Vector size of the wrapped embedder."""
+        return self.inner.dim
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
+        """Passages go straight to the wrapped embedder."""
+        return self.inner.embed(texts, progress=progress)
+
+    def embed_query(self, text: str) -> Vectors:
+        """One query's vector, encoded together with any others waiting."""
+        future: Future[Vectors] = Future()
+        self._queue.put((text, future))
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                vectors = self.inner.embed([text for text, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for row, (_, future) in enumerate(batch):
+                future.set_result(vectors[row])

@@ -10,7 +10,7 @@ from advisor.chat import ChatService, ChatSettings
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
-from advisor.embeddings import SentenceTransformerEmbedder
+from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
@@ -97,10 +97,15 @@ def open_index(settings: Settings, *, build_if_missing: bool = False) -> Index:
         )
 
 
-def retriever_for(settings: Settings, index: Index | None = None) -> Retriever:
-    """A retriever over the settings' index."""
+def retriever_for(
+    settings: Settings, index: Index | None = None, *, batch_queries: bool = False
+) -> Retriever:
+    """A retriever over the settings' index; a server batches concurrent query encodings."""
     index = index or open_index(settings)
-    return Retriever(index=index, embedder=embedder_for(settings), settings=retrieval_for(settings))
+    embedder: Embedder = embedder_for(settings)
+    if batch_queries:
+        embedder = BatchingEmbedder(embedder)
+    return Retriever(index=index, embedder=embedder, settings=retrieval_for(settings))
 
 
 def generator_for(settings: Settings) -> Generator:
@@ -139,10 +144,14 @@ def chat_settings_for(settings: Settings) -> ChatSettings:
 
 
 def chat_service_for(
-    settings: Settings, *, index: Index | None = None, with_model: bool = True
+    settings: Settings,
+    *,
+    index: Index | None = None,
+    with_model: bool = True,
+    batch_queries: bool = False,
 ) -> ChatService:
     """The chat service: retriever, prompts and (unless extractive only) the model."""
-    retriever = retriever_for(settings, index)
+    retriever = retriever_for(settings, index, batch_queries=batch_queries)
     generator = generator_for(settings) if with_model else None
     return ChatService(
         retriever=retriever,
