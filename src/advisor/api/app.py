@@ -79,7 +79,10 @@ def _load(state: AppState) -> None:
         started = time.perf_counter()
         index = open_index(state.settings, build_if_missing=True)
         state.service = chat_service_for(
-            state.settings, index=index, with_model=state.settings.mode != "extractive"
+            state.settings,
+            index=index,
+            with_model=state.settings.mode != "extractive",
+            batch_queries=True,
         )
         state.ready.set()
         log.warning("advisor ready in %.1f s", time.perf_counter() - started)
