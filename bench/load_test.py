@@ -74,29 +74,31 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def search_load(url: str, clients: int, per_client: int) -> None:
+    """16 concurrent clients as asyncio tasks: one light process, so the load generator does
+    not take the CPU the server needs."""
+    import asyncio
+
+    queries = search_queries()
     latencies: list[float] = []
     errors = 0
-    lock = threading.Lock()
-    queries = search_queries()
 
-    def worker(i: int) -> None:
+    async def client_task(client: httpx.AsyncClient, i: int) -> None:
         nonlocal errors
-        with httpx.Client(timeout=30) as client:
-            for n in range(per_client):
-                started = time.perf_counter()
-                query = queries[(i * per_client + n) % len(queries)]
-                reply = client.post(url + "/api/search", json={"query": query, "k": 5})
-                with lock:
-                    latencies.append((time.perf_counter() - started) * 1000)
-                    errors += reply.status_code != 200
+        for n in range(per_client):
+            query = queries[(i * per_client + n) % len(queries)]
+            started = time.perf_counter()
+            reply = await client.post(url + "/api/search", json={"query": query, "k": 5})
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += reply.status_code != 200
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            started = time.perf_counter()
+            await asyncio.gather(*(client_task(client, i) for i in range(clients)))
+            return time.perf_counter() - started
+
+    elapsed = asyncio.run(run())
     print(f"/api/search, {clients} concurrent clients, {len(latencies)} requests: "
           f"{len(latencies) / elapsed:.1f} req/s, p50 {statistics.median(latencies):.1f} ms, "
           f"p95 {pct(latencies, 95):.1f} ms, errors {errors} "
