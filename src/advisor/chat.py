@@ -268,7 +268,11 @@ class ChatService:
                 rows.append(next(stored_iter, -1) if len(sent.split()) >= 3 else -1)
         if not pool:
             return []
-        query_vector = self.retriever.embedder.embed_query(query.text)
+        query_vector = (
+            query.vector
+            if query.vector is not None
+            else self.retriever.embedder.embed_query(query.text)
+        )
         missing = [i for i, r in enumerate(rows) if r < 0]
         similarity = np.zeros(len(pool), dtype=np.float32)
         known = [i for i, r in enumerate(rows) if r >= 0]
@@ -331,7 +335,7 @@ class ChatService:
 
     def coverage(self, query: Query) -> float:
         """How well the documents cover a question: its best cosine similarity to them."""
-        return self.retriever.similarity(query.text)
+        return self.retriever.similarity(query.text, query.vector)
 
     def _finish_plain(
         self,

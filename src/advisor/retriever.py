@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,6 +26,8 @@ class Query:
     text: str
     careers: tuple[CareerMention, ...]
     inherited: bool = False
+    #: The embedding of ``text``, once computed, so one answer encodes its query once.
+    vector: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,12 +95,13 @@ class Retriever:
 
     # ------------------------------------------------------------ the lists
 
-    def dense_scores(self, text: str, n: int) -> dict[int, float]:
+    def dense_scores(self, text: str, n: int, vector: Any = None) -> dict[int, float]:
         """Top-n chunk positions by cosine similarity of the chunk plus its best sentence."""
         ix = self.index
         if not ix.chunks:
             return {}
-        vector = self.embedder.embed_query(text)
+        if vector is None:
+            vector = self.embedder.embed_query(text)
         query = vector.reshape(1, -1)
         _, ids = ix.faiss_index.search(query, min(n, len(ix.chunks)))
         candidates = {int(i) for i in ids[0] if i >= 0}
@@ -122,12 +125,14 @@ class Retriever:
         top = sorted(scores, key=lambda i: (-scores[i], i))[:n]
         return {i: scores[i] for i in top}
 
-    def similarity(self, text: str) -> float:
+    def similarity(self, text: str, vector: Any = None) -> float:
         """Best cosine similarity of a text to any chunk or sentence: how well it is covered."""
         ix = self.index
         if not ix.chunks:
             return 0.0
-        query = self.embedder.embed_query(text).reshape(1, -1)
+        if vector is None:
+            vector = self.embedder.embed_query(text)
+        query = vector.reshape(1, -1)
         best, _ = ix.faiss_index.search(query, 1)
         score = float(best[0][0])
         if len(ix.sentence_owner):
@@ -183,7 +188,8 @@ class Retriever:
         n = max(self.settings.candidates, k)
         lists: dict[str, dict[int, float]] = {}
         if mode in ("dense", "hybrid"):
-            lists["dense"] = self.dense_scores(query.text, n)
+            query = replace(query, vector=self.embedder.embed_query(query.text))
+            lists["dense"] = self.dense_scores(query.text, n, query.vector)
         if mode in ("bm25", "hybrid"):
             lists["bm25"] = self.bm25_scores(query.text, n)
         if mode == "hybrid":
