@@ -76,25 +76,24 @@ def build(
 
 
 def open_index(settings: Settings, *, build_if_missing: bool = False) -> Index:
-    """Load the index; build it first when it is missing (and that is allowed)."""
-    try:
+    """Load the index; build it first when it is missing or stale (and that is allowed)."""
+
+    def load() -> Index:
         return load_index(
             settings.index_dir,
             settings.index_name,
             embedder=embedder_for(settings),
             chunker=chunker_for(settings),
         )
+
+    try:
+        return load()
     except (IndexMissingError, IndexMismatchError):
         if not build_if_missing:
             raise
         log.info("building the index of %s", settings.corpus)
         build(settings)
-        return load_index(
-            settings.index_dir,
-            settings.index_name,
-            embedder=embedder_for(settings),
-            chunker=chunker_for(settings),
-        )
+        return load()
 
 
 def retriever_for(
