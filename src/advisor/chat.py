@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from advisor.chunking import plain_text, sentences
+from advisor.chunking import SENTENCE_BREAK, plain_text, sentences
 from advisor.errors import BusyError, GenerationError, InputError
 from advisor.generator import Generator
 from advisor.index import bm25_tokenize
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["generative", "extractive"]
 _CITATION = re.compile(r"\[(\d{1,3})\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
@@ -129,7 +128,7 @@ def drop_unsupported_numbers(text: str, passages: str) -> str:
     known = {n.replace(",", "") for n in _NUMBER.findall(passages)}
     kept = [
         sent
-        for sent in _SENTENCE.split(text)
+        for sent in SENTENCE_BREAK.split(text)
         if all(n.replace(",", "") in known for n in _NUMBER.findall(_CITATION.sub("", sent)))
     ]
     return " ".join(kept).strip()
@@ -143,7 +142,7 @@ def tidy_model_text(text: str, query: Query) -> str:
         text = text[: cut + 1] if cut > 0 else ""
     asked = set(re.findall(r"\w+", query.text.lower()))
     kept = []
-    for sent in _SENTENCE.split(text):
+    for sent in SENTENCE_BREAK.split(text):
         words = set(re.findall(r"\w+", _CITATION.sub("", sent).lower()))
         if words and len(words - asked) > 2:
             kept.append(sent)

@@ -25,7 +25,7 @@ _RESIDUE = re.compile(
 )
 _LEAF_OPEN = {"paragraph_open", "fence", "code_block", "html_block", "table_open"}
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _BOLD_LABEL = re.compile(r"^\s*(?:[*+-]|\d+\.)?\s*\*\*(.+?)\*\*")
 _MARKUP = re.compile(r"\*\*|__|(?m:^\s*(?:[*+-]|\d+\.)\s+)|&nbsp;|`")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -255,5 +255,5 @@ def sentences(text: str) -> list[str]:
     """Plain sentences of a passage: each line (a bullet) apart, then split at sentence ends."""
     out: list[str] = []
     for line in text.splitlines():
-        out.extend(s.strip() for s in _SENTENCE.split(plain_text(line)) if len(s.strip()) > 2)
+        out.extend(s.strip() for s in SENTENCE_BREAK.split(plain_text(line)) if len(s.strip()) > 2)
     return out
