@@ -17,10 +17,11 @@ from advisor.chat import (
     ChatService,
     ChatSettings,
     CitationFilter,
+    _overlap,
     clean_citations,
     drop_unsupported_numbers,
 )
-from advisor.chunking import ChunkerSettings
+from advisor.chunking import ChunkerSettings, passage_sentences
 from advisor.embeddings import SentenceTransformerEmbedder
 from advisor.errors import BusyError, InputError
 from advisor.generator import LlamaCppGenerator, default_model_path
@@ -204,3 +205,27 @@ def test_sentences_with_invented_figures_are_dropped():
     text = "Keepers earn well [1]. The average is 99,999 crowns. It starts at 28,500 crowns [1]."
     kept = drop_unsupported_numbers(text, "Assistant keepers start at 28,500 crowns a year.")
     assert "99,999" not in kept and "28,500" in kept
+
+
+def test_words_that_set_sentences_apart_weigh_more_than_shared_ones():
+    texts = [
+        "Git is the industry standard for teamwork.",
+        "Version control with Git is a time machine for code.",
+        "clone : Make a copy of a project to work on locally.",
+    ]
+    coverage, distinct = _overlap("What does the git clone command do?", texts)
+    # Each sentence holds one of the question's words ...
+    assert coverage.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+    # ... but only "clone" tells them apart.
+    assert int(distinct.argmax()) == 2 and distinct[2] > 2 * distinct[0]
+
+
+def test_quotes_lead_with_the_best_passage_and_skip_lead_ins(retriever):
+    service = make(retriever, None)
+    query, hits = retriever.search("What technical skills does a beekeeper need?", k=5)
+    quotes = service.quotes(query, hits[:3], limit=6)
+    assert quotes and all(not q.text.endswith(":") for q in quotes)
+    assert [q.number for q in quotes].count(1) == min(3, len(
+        [s for s in passage_sentences(hits[0].chunk.text) if s.quotable]))
+    assert [q.number for q in quotes] == sorted(q.number for q in quotes)
+    assert len(quotes) <= 6 and all([q.number for q in quotes].count(n) <= 3 for n in (1, 2, 3))

@@ -13,8 +13,10 @@ from advisor.chunking import (
     chunk_corpus,
     chunk_document,
     count_tokens,
+    passage_sentences,
     plain_text,
     search_text,
+    sentences,
 )
 from advisor.corpus import load_corpus, parse_document
 from advisor.types import Chunk, Document
@@ -235,3 +237,21 @@ def test_every_chunk_of_the_shared_corpus_is_its_exact_span(shared_corpus: Path)
         assert c.n_tokens <= limit or len(c.text.split()) == 1
         assert "{:toc}" not in c.text
     assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def test_lead_ins_and_link_lines_are_not_quotable() -> None:
+    text = (
+        "**Technical Skills:**\n"
+        "* **Queen Rearing:** Raising new queens from the best colonies. It takes a season.\n"
+        "1. [The Apiary Almanac](https://example.org/apiary-almanac)\n"
+        "- For each role we cover these parts:\n"
+    )
+    got = [(s.text, s.quotable) for s in passage_sentences(text)]
+    assert got == [
+        ("Technical Skills:", False),
+        ("Queen Rearing: Raising new queens from the best colonies.", True),
+        ("It takes a season.", True),
+        ("The Apiary Almanac", False),
+        ("For each role we cover these parts:", False),
+    ]
+    assert sentences(text) == [s for s, _ in got]

@@ -29,6 +29,7 @@ SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _BOLD_LABEL = re.compile(r"^\s*(?:[*+-]|\d+\.)?\s*\*\*(.+?)\*\*")
 _MARKUP = re.compile(r"\*\*|__|(?m:^\s*(?:[*+-]|\d+\.)\s+)|&nbsp;|`")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+_LINK_LINE = re.compile(r"\s*(?:[-*+]|\d+[.)])?\s*\[[^\]]*\]\([^)]*\)\s*[.,;]?\s*$")
 _SPACE = re.compile(r"\s+")
 _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+\.)\s")
 
@@ -253,7 +254,25 @@ def sentence_texts(chunk: Chunk, career: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Plain sentences of a passage: each line (a bullet) apart, then split at sentence ends."""
-    out: list[str] = []
+    return [s.text for s in passage_sentences(text)]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A plain sentence of a passage and whether it can stand alone as a quoted fact."""
+
+    text: str
+    quotable: bool
+
+
+def passage_sentences(text: str) -> list[Sentence]:
+    """The sentences of ``sentences``, each marked quotable unless it only introduces a list
+    ("Key skills:") or its line is nothing but a link (a reading-list entry)."""
+    out: list[Sentence] = []
     for line in text.splitlines():
-        out.extend(s.strip() for s in SENTENCE_BREAK.split(plain_text(line)) if len(s.strip()) > 2)
+        reference = bool(_LINK_LINE.match(line))
+        for part in SENTENCE_BREAK.split(plain_text(line)):
+            part = part.strip()
+            if len(part) > 2:
+                out.append(Sentence(part, not reference and not part.endswith(":")))
     return out

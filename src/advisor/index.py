@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = 3
 ANN_KINDS = ("flat", "hnsw", "ivf")
+# bm25s's longer English list (NLTK's: question words, pronouns, auxiliaries too), for
+# telling apart sentences by the words of a question that matter.
+QUESTION_STOPWORDS = "en_plus"
 _FILES = (
     "manifest.json",
     "chunks.jsonl",
@@ -124,12 +127,18 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def bm25_tokenize(texts: Sequence[str], *, return_ids: bool = True) -> Any:
+def bm25_tokenize(
+    texts: Sequence[str], *, return_ids: bool = True, stopwords: str = "en"
+) -> Any:
     """Tokens for BM25: lower-cased, English stop words out, Snowball-stemmed."""
     import bm25s
 
     return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=return_ids, show_progress=False
+        list(texts),
+        stopwords=stopwords,
+        stemmer=_stemmer(),
+        return_ids=return_ids,
+        show_progress=False,
     )
 
 
