@@ -78,6 +78,12 @@ def _load(state: AppState) -> None:
     try:
         started = time.perf_counter()
         index = open_index(state.settings, build_if_missing=True)
+        import faiss
+
+        # One FAISS thread per search: requests search side by side with the query encoder,
+        # and OpenMP threads spinning for a second core only slow both (measured: 13% of a
+        # loaded server's CPU in IndexFlat.search with two threads).
+        faiss.omp_set_num_threads(1)
         state.service = chat_service_for(
             state.settings,
             index=index,

@@ -9,14 +9,17 @@ from fastapi import Depends, HTTPException, Request
 from advisor.api.state import AppState
 from advisor.chat import ChatService
 
+# Both are coroutines although they never await: FastAPI runs a plain function dependency in
+# its thread pool, two thread hops per request for a dictionary look-up.
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
     """The app's state."""
     state: AppState = request.app.state.advisor
     return state
 
 
-def get_service(state: Annotated[AppState, Depends(get_state)]) -> ChatService:
+async def get_service(state: Annotated[AppState, Depends(get_state)]) -> ChatService:
     """The chat service, or 503 while the index and model are still loading."""
     if state.service is None or not state.ready.is_set():
         detail = state.error or "the advisor is still loading its index and model; retry shortly"

@@ -11,7 +11,8 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", summary="The process answers (always fast)")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # On the event loop itself: no thread-pool slot to wait for while the pool is busy.
     return {"status": "ok"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -10,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from advisor.api.deps import ServiceDep
 from advisor.api.schemas import ID_PATTERN, SearchRequest
 from advisor.chat import ChatService
+from advisor.embeddings import BatchingEmbedder
 from advisor.errors import NotFoundError
 from advisor.types import Document, Section
 
@@ -49,9 +51,18 @@ async def search(body: SearchRequest, service: ServiceDep) -> dict[str, Any]:
     if body.career is not None:
         document(service, body.career)
     doc_ids = [body.career] if body.career else None
-    query, hits = await run_in_threadpool(
-        service.retriever.search, body.query, k=body.k, doc_ids=doc_ids
-    )
+    retriever = service.retriever
+    if isinstance(retriever.embedder, BatchingEmbedder) and retriever.settings.mode != "bm25":
+        # The query waits for its batch without a worker thread; the ranking after it takes
+        # well under a millisecond, so it runs on the event loop.
+        query = retriever.condense(body.query)
+        vector = await retriever.embedder.embed_query_async(query.text)
+        query = replace(query, vector=vector)
+        hits = retriever.rank(query, k=body.k, doc_ids=doc_ids)
+    else:
+        query, hits = await run_in_threadpool(
+            retriever.search, body.query, k=body.k, doc_ids=doc_ids
+        )
     results = []
     for hit in hits:
         citation = service.citation(hit.rank, hit)
