@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -33,3 +35,54 @@ def test_concurrent_queries_get_their_own_vectors(embedder: SentenceTransformerE
     for q in questions:
         assert np.allclose(got[q], expected[q], atol=1e-4), q
     assert batcher.dim == embedder.dim and batcher.name == embedder.name
+
+
+def test_onnx_runtime_gives_the_torch_vectors(
+    embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    onnx = SentenceTransformerEmbedder(
+        name=embedder.name, path=embedder.path, runtime="onnx", onnx_dir=tmp_path
+    )
+    texts = [
+        "What does a beekeeper earn?",
+        "glass",
+        "A lighthouse keeper " * 120,  # longer than the model's 256 tokens: truncated alike
+        "Annealing: finished pieces cool slowly in an oven so that they do not crack.",
+    ]
+    got = onnx.embed(texts)
+    assert onnx._onnx is not None  # the ONNX path ran, not a silent fallback
+    assert np.abs(got - embedder.embed(texts)).max() < 1e-5
+    assert np.abs(onnx.embed_query(texts[0]) - embedder.embed_query(texts[0])).max() < 1e-5
+    exported = list(tmp_path.glob("encoder-*.onnx"))
+    assert len(exported) == 1 and not list(tmp_path.glob(".*tmp"))
+
+
+def test_a_damaged_onnx_file_is_exported_again(
+    embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    first = SentenceTransformerEmbedder(
+        name=embedder.name, path=embedder.path, runtime="onnx", onnx_dir=tmp_path
+    )
+    first.embed(["prime the export"])
+    (exported,) = tmp_path.glob("encoder-*.onnx")
+    exported.write_bytes(b"not an onnx graph")
+    again = SentenceTransformerEmbedder(
+        name=embedder.name, path=embedder.path, runtime="onnx", onnx_dir=tmp_path
+    )
+    vector = again.embed_query("a question after the damage")
+    assert again._onnx is not None and exported.stat().st_size > 1_000_000
+    assert np.abs(vector - embedder.embed_query("a question after the damage")).max() < 1e-5
+
+
+def test_queries_awaited_on_an_event_loop_share_batches(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    batcher = BatchingEmbedder(embedder, max_batch=8)
+    questions = [f"which skills does career {i} need?" for i in range(12)]
+
+    async def ask_all() -> list[np.ndarray]:
+        return await asyncio.gather(*(batcher.embed_query_async(q) for q in questions))
+
+    got = asyncio.run(ask_all())
+    for q, vector in zip(questions, got, strict=True):
+        assert np.allclose(vector, embedder.embed_query(q), atol=1e-4), q

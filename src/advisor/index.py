@@ -127,9 +127,7 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def bm25_tokenize(
-    texts: Sequence[str], *, return_ids: bool = True, stopwords: str = "en"
-) -> Any:
+def bm25_tokenize(texts: Sequence[str], *, return_ids: bool = True, stopwords: str = "en") -> Any:
     """Tokens for BM25: lower-cased, English stop words out, Snowball-stemmed."""
     import bm25s
 

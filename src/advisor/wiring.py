@@ -24,9 +24,14 @@ _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
 
 def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
     """The embedder the settings name, loaded once per process."""
-    if settings.embedder not in _EMBEDDERS:
-        _EMBEDDERS[settings.embedder] = SentenceTransformerEmbedder.from_setting(settings.embedder)
-    return _EMBEDDERS[settings.embedder]
+    key = f"{settings.embedder}|{settings.embedder_runtime}"
+    if key not in _EMBEDDERS:
+        _EMBEDDERS[key] = SentenceTransformerEmbedder.from_setting(
+            settings.embedder,
+            runtime=settings.embedder_runtime,
+            onnx_dir=settings.index_dir / ".models",
+        )
+    return _EMBEDDERS[key]
 
 
 def chunker_for(settings: Settings) -> ChunkerSettings:
