@@ -108,10 +108,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     ADVISOR_PORT=8000 \
     ADVISOR_CORPUS=/app/corpus \
     ADVISOR_INDEX_DIR=/app/indexes \
-    ADVISOR_QUERY_LOG=/app/var/queries.sqlite
+    ADVISOR_QUERY_LOG=/app/var/queries.sqlite \
+    ADVISOR_MODEL_CACHE=/app/var/models
 
 WORKDIR /app
-# The query log lives here: mount a volume on it to keep it (compose and k8s do).
+# The query log and the exported ONNX embedder (made on first start, ~2 s) live here:
+# mount a volume on it to keep them (compose and k8s do).
 RUN mkdir -p /app/var && chown advisor:advisor /app/var
 
 USER 10001:10001

@@ -32,8 +32,12 @@ class Settings(BaseSettings):
     )
     embedder_runtime: Literal["onnx", "torch"] = Field(
         "onnx",
-        description="Runs the embedder: 'onnx' (exported once into index_dir/.models; same "
-        "vectors, a third of the time per query) or 'torch'.",
+        description="Runs the embedder: 'onnx' (exported once into model_cache; same vectors, "
+        "a third of the time per query) or 'torch'.",
+    )
+    model_cache: Path | None = Field(
+        None,
+        description="Writable folder for the exported ONNX embedder (default: index_dir/.models).",
     )
     chunk_tokens: int = Field(192, ge=16, le=2048, description="Largest chunk, in tokens.")
     ann: Literal["flat", "hnsw", "ivf"] = Field(

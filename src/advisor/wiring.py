@@ -24,12 +24,11 @@ _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
 
 def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
     """The embedder the settings name, loaded once per process."""
-    key = f"{settings.embedder}|{settings.embedder_runtime}"
+    onnx_dir = settings.model_cache or settings.index_dir / ".models"
+    key = f"{settings.embedder}|{settings.embedder_runtime}|{onnx_dir}"
     if key not in _EMBEDDERS:
         _EMBEDDERS[key] = SentenceTransformerEmbedder.from_setting(
-            settings.embedder,
-            runtime=settings.embedder_runtime,
-            onnx_dir=settings.index_dir / ".models",
+            settings.embedder, runtime=settings.embedder_runtime, onnx_dir=onnx_dir
         )
     return _EMBEDDERS[key]
 
