@@ -17,7 +17,6 @@ from advisor.chat import (
     ChatService,
     ChatSettings,
     CitationFilter,
-    _overlap,
     clean_citations,
     drop_unsupported_numbers,
 )
@@ -27,7 +26,7 @@ from advisor.errors import BusyError, InputError
 from advisor.generator import LlamaCppGenerator, default_model_path
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary
-from advisor.retriever import Retriever
+from advisor.retriever import Retriever, question_overlap
 from advisor.types import Turn
 
 
@@ -213,7 +212,7 @@ def test_words_that_set_sentences_apart_weigh_more_than_shared_ones():
         "Version control with Git is a time machine for code.",
         "clone : Make a copy of a project to work on locally.",
     ]
-    coverage, distinct = _overlap("What does the git clone command do?", texts)
+    coverage, distinct = question_overlap("What does the git clone command do?", texts)
     # Each sentence holds one of the question's words ...
     assert coverage.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
     # ... but only "clone" tells them apart.

@@ -26,7 +26,7 @@ def test_a_named_career_ranks_its_passage_first(
     assert evidence in hits[0].chunk.text
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert set(hits[0].scores) == {"bm25", "dense"}
+    assert set(hits[0].scores) == {"bm25", "dense", "sentence"}
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_every_mode_finds_the_passage(retriever: Retriever, mode: str) -> None:
     assert hits, mode
     assert any("oxalic acid" in h.chunk.text for h in hits[:3]), mode
     assert len({h.chunk.chunk_id for h in hits}) == len(hits)
-    expected = {"hybrid": {"bm25", "dense"}, "bm25": {"bm25"}, "dense": {"dense"}}[mode]
+    expected = {"hybrid": {"bm25", "dense", "sentence"}, "bm25": {"bm25"}, "dense": {"dense"}}[mode]
     assert set().union(*(h.scores for h in hits)) <= expected
     assert query.careers == ()
 
@@ -121,3 +121,28 @@ def test_weighted_fusion_and_no_boost(retriever: Retriever) -> None:
     assert [c.doc_id for c in query.careers] == ["4-Cartographer"]
     assert hits[0].chunk.doc_id == "4-Cartographer"
     assert 0.0 < hits[0].score <= 2.0  # two min-max normalised lists, equal weights
+
+
+def test_sentence_rerank_reorders_only_the_head(retriever: Retriever) -> None:
+    question = "Which tool grafts young larvae into queen cups?"
+    plain = Retriever(
+        index=retriever.index,
+        embedder=retriever.embedder,
+        settings=RetrievalSettings(sentence_rerank=0.0),
+    )
+    depth = retriever.settings.rerank_depth
+    _, before = plain.search(question, k=depth)
+    _, after = retriever.search(question, k=depth)
+    assert {h.chunk.chunk_id for h in before} == {h.chunk.chunk_id for h in after}
+    assert all("sentence" not in h.scores for h in before)
+    assert all(h.scores["sentence"] > 0 for h in after)
+    assert "grafting" in after[0].chunk.text.lower()
+
+
+def test_key_sentences_pass_over_labels_and_lead_ins(retriever: Retriever) -> None:
+    query, hits = retriever.search("What technical skills does a beekeeper need?", k=3)
+    scored = retriever.key_sentences(query, [h.chunk for h in hits])
+    assert scored and any(s.score > 0 for s in scored)
+    for sent in scored:
+        if sent.text.endswith(":") or len(sent.text.split()) < 3:
+            assert sent.score == float("-inf"), sent.text

@@ -8,7 +8,6 @@ them (generative mode) -> keep only citation markers that point to a passage sho
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -17,10 +16,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from advisor.chunking import SENTENCE_BREAK, passage_sentences, plain_text
+from advisor.chunking import SENTENCE_BREAK, plain_text
 from advisor.errors import BusyError, GenerationError, InputError
 from advisor.generator import Generator
-from advisor.index import QUESTION_STOPWORDS, bm25_tokenize
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Query, Retriever
 from advisor.types import Answer, Citation, Hit, Turn
@@ -48,8 +46,6 @@ class ChatSettings:
     passages_shown: int = 3
     extractive_sentences: int = 6
     quote_sentences: int = 6
-    lexical_weight: float = 0.15
-    distinct_weight: float = 0.3
     prompt_sentences: int = 3
     refusal_threshold: float = 0.5
     refusal_threshold_named: float = 0.35
@@ -254,61 +250,22 @@ class ChatService:
     ) -> list[Quote]:
         """Key sentences of the passages, in passage order: the ``lead`` of passage 1 closest
         to the question first (the best passage most often holds the fact asked for), then the
-        closest of all up to ``limit``, at most ``cap`` from one passage.
-
-        Closeness is the cosine of question and sentence plus how much of the question the
-        sentence contains, weighted towards the words that set the candidates apart ("clone"
-        among sentences that all say "Git"). Lines that only introduce a list or only hold a
-        link are left out while there is anything else to quote."""
-        pool: list[tuple[int, int, str]] = []  # passage number, position, text
-        quotable: list[bool] = []
-        rows: list[int] = []  # the sentence's vector in the index, or -1
-        index = self.retriever.index
-        for number, hit in enumerate(hits, 1):
-            position = index.by_id.get(hit.chunk.chunk_id)
-            stored = (
-                [int(r) for r in np.flatnonzero(index.sentence_owner == position)]
-                if position is not None
-                else []
-            )
-            # The index holds a vector for each sentence of three words or more, in order.
-            stored_iter = iter(stored)
-            for pos, sent in enumerate(passage_sentences(hit.chunk.text)):
-                pool.append((number, pos, sent.text))
-                quotable.append(sent.quotable)
-                rows.append(next(stored_iter, -1) if len(sent.text.split()) >= 3 else -1)
-        candidates = [i for i in range(len(pool)) if quotable[i]] or list(range(len(pool)))
-        if not candidates:
-            return []
-        query_vector = (
-            query.vector
-            if query.vector is not None
-            else self.retriever.embedder.embed_query(query.text)
-        )
-        similarity = np.zeros(len(pool), dtype=np.float32)
-        known = [i for i in candidates if rows[i] >= 0]
-        missing = [i for i in candidates if rows[i] < 0]
-        if known:
-            similarity[known] = index.sentence_vectors[[rows[i] for i in known]] @ query_vector
-        if missing:
-            fresh = self.retriever.embedder.embed([pool[i][2] for i in missing])
-            similarity[missing] = fresh @ query_vector
-        coverage, distinct = _overlap(query.text, [pool[i][2] for i in candidates])
-        similarity[candidates] += (
-            self.settings.lexical_weight * coverage + self.settings.distinct_weight * distinct
-        )
-        order = sorted(candidates, key=lambda i: (-float(similarity[i]), i))
-        chosen = [i for i in order if pool[i][0] == 1][: min(lead, cap, limit)]
-        taken = {1: len(chosen)}
-        for i in order:
+        closest of all up to ``limit``, at most ``cap`` from one passage (lead-ins to a list
+        and link-only lines only when nothing else is there)."""
+        pool = self.retriever.key_sentences(query, [h.chunk for h in hits])
+        candidates = [s for s in pool if np.isfinite(s.score)]
+        order = sorted(candidates, key=lambda s: (-s.score, s.passage, s.position))
+        chosen = [s for s in order if s.passage == 0][: min(lead, cap, limit)]
+        taken = {0: len(chosen)}
+        for sent in order:
             if len(chosen) >= limit:
                 break
-            number = pool[i][0]
-            if i in chosen or taken.get(number, 0) >= cap:
+            if sent in chosen or taken.get(sent.passage, 0) >= cap:
                 continue
-            chosen.append(i)
-            taken[number] = taken.get(number, 0) + 1
-        return [Quote(pool[i][0], pool[i][2]) for i in sorted(chosen, key=lambda i: pool[i][:2])]
+            chosen.append(sent)
+            taken[sent.passage] = taken.get(sent.passage, 0) + 1
+        chosen.sort(key=lambda s: (s.passage, s.position))
+        return [Quote(s.passage + 1, s.text) for s in chosen]
 
     # ------------------------------------------------------------ steps
 
@@ -509,24 +466,6 @@ def _leak_probes(system_template: str) -> list[str]:
     fixed = re.sub(r"\{[{%#].*?[}%#]\}", " ", system_template, flags=re.S)
     words = fixed.lower().split()
     return [" ".join(words[i : i + 6]) for i in range(0, max(0, len(words) - 5), 3)]
-
-
-def _overlap(query: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """How much of the question's stemmed content words each text contains: the plain share,
-    and the share weighted by how rare each word is among these texts (IDF over the
-    candidates, so words every candidate shares count for little)."""
-    tokens = bm25_tokenize([query, *texts], return_ids=False, stopwords=QUESTION_STOPWORDS)
-    wanted = set(tokens[0])
-    sets = [set(t) for t in tokens[1:]]
-    if not wanted or not sets:
-        return np.zeros(len(texts), dtype=np.float32), np.zeros(len(texts), dtype=np.float32)
-    n = len(sets)
-    found = {w: sum(w in s for s in sets) for w in wanted}
-    weight = {w: math.log((n + 1) / (df + 0.5)) if df else 0.0 for w, df in found.items()}
-    total = sum(weight.values()) or 1.0
-    coverage = np.array([len(wanted & s) / len(wanted) for s in sets], dtype=np.float32)
-    distinct = np.array([sum(weight[w] for w in wanted & s) / total for s in sets], np.float32)
-    return coverage, distinct
 
 
 def _ms(started: float) -> float:

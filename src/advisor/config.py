@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(
         1.0, ge=0.0, description="Weight of a chunk's best-matching sentence in its dense score."
     )
+    sentence_rerank: float = Field(
+        0.08,
+        ge=0.0,
+        description="Hybrid RRF: how much the top 10 gain from their best key sentence's score "
+        "(cosine + question words held); 0 turns the re-ranking off.",
+    )
     career_boost: float = Field(
         0.5, ge=0.0, description="Extra weight for passages of a career the question names."
     )

@@ -47,6 +47,7 @@ def retrieval_for(settings: Settings) -> RetrievalSettings:
         dense_weight=settings.dense_weight,
         career_boost=settings.career_boost,
         sentence_weight=settings.sentence_weight,
+        sentence_rerank=settings.sentence_rerank,
     )
 
 
