@@ -76,10 +76,18 @@ def test_eval_answers_json_keys(env: dict[str, str], capsys: pytest.CaptureFixtu
                                 tmp_path: Path) -> None:
     offtopic = tmp_path / "offtopic.jsonl"
     offtopic.write_text('{"id": "o1", "question": "Who won the 2022 FIFA World Cup?"}\n')
+    per_case = tmp_path / "reports" / "answers.jsonl"
     code = main(["eval-answers", str(CASES), "--offtopic", str(offtopic), "--mode",
-                 "extractive", "--json"])
+                 "extractive", "--json", "--cases-out", str(per_case)])
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0
     assert list(out) == list(ANSWER_KEYS)
     assert out["citation_valid"] == 1.0 and out["refusal_rate_offtopic"] == 1.0
     assert out["evidence_in_answer"] >= 0.5
+    records = [json.loads(line) for line in per_case.read_text().splitlines()]
+    assert len(records) == out["n"] and records[-1]["id"] == "offtopic-1"
+    assert records[-1]["refused"] and not records[-1]["answerable"]
+    answered = [r for r in records if r["answerable"]]
+    share = sum(r["evidence_in_answer"] for r in answered) / len(answered)
+    assert round(share, 4) == out["evidence_in_answer"]
+    assert all(r["answer"] and r["retrieved"] and "total_ms" in r["timings"] for r in answered)

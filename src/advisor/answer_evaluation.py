@@ -122,6 +122,36 @@ def run_answers(
     return results
 
 
+def case_record(result: AnswerResult) -> dict[str, object]:
+    """One case's line of the per-question report: what was asked, answered and judged."""
+    a = result.answer
+    return {
+        "id": result.case_id,
+        "question": a.question,
+        "answerable": result.answerable,
+        "evidence_in_answer": result.evidence_in_answer,
+        "citation_supports": result.supported,
+        "refused": a.refused,
+        "mode": a.mode,
+        "answer": a.text,
+        "citations": [
+            {"number": c.number, "chunk_id": c.chunk_id, "doc_id": c.doc_id} for c in a.citations
+        ],
+        "retrieved": [h.chunk.chunk_id for h in a.hits],
+        "markers": result.markers,
+        "valid_markers": result.valid_markers,
+        "timings": a.timings,
+    }
+
+
+def write_case_report(results: Sequence[AnswerResult], path: Path) -> None:
+    """Every case as one JSON line, so an evaluator can see which answers missed and why."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for result in results:
+            out.write(json.dumps(case_record(result), ensure_ascii=False) + "\n")
+
+
 def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int]:
     """The JSON object ``advisor eval-answers --json`` prints."""
     answerable = [r for r in results if r.answerable]
@@ -156,10 +186,12 @@ def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int]:
 __all__ = [
     "ANSWER_KEYS",
     "AnswerResult",
+    "case_record",
     "contains_evidence",
     "judge",
     "load_cases",
     "load_offtopic",
     "run_answers",
     "summarize",
+    "write_case_report",
 ]

@@ -275,7 +275,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
-    from advisor.answer_evaluation import load_offtopic, run_answers, summarize
+    from advisor.answer_evaluation import (
+        load_offtopic,
+        run_answers,
+        summarize,
+        write_case_report,
+    )
     from advisor.evaluation import load_cases
     from advisor.wiring import build, chat_service_for
 
@@ -292,6 +297,10 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
 
     results = run_answers(service, cases, offtopic, mode=args.mode, on_result=progress)
     summary = summarize(results)
+    if args.cases_out:
+        write_case_report(results, args.cases_out)
+        if not args.json:
+            _say(f"per-question answers written to {args.cases_out}")
     if args.json:
         print(json.dumps(summary))
     else:
@@ -370,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
     p.add_argument("--mode", choices=modes, default="generative")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--cases-out", type=Path, help="write every case's answer and verdict here (JSONL)"
+    )
 
     p = add("serve", cmd_serve, "run the web chat and the API (builds the index if missing)")
     p.add_argument("--host", help="address to bind (default: settings, 127.0.0.1)")
