@@ -228,3 +228,15 @@ def test_quotes_lead_with_the_best_passage_and_skip_lead_ins(retriever):
         [s for s in passage_sentences(hits[0].chunk.text) if s.quotable]))
     assert [q.number for q in quotes] == sorted(q.number for q in quotes)
     assert len(quotes) <= 6 and all([q.number for q in quotes].count(n) <= 3 for n in (1, 2, 3))
+
+
+def test_model_sentences_unlike_the_passages_are_dropped(retriever):
+    service = make(retriever, None)
+    _, hits = retriever.search("How much does an assistant lighthouse keeper earn?", k=3)
+    text = (
+        "Assistant keepers start at 28,500 crowns a year [1]. "
+        "It's also known as XS or VSCO, a popular photo app [2]."
+    )
+    kept = service.grounded(text, hits)
+    assert "28,500 crowns" in kept and "VSCO" not in kept
+    assert make(retriever, None, grounding_threshold=0.0).grounded(text, hits) == text

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from advisor.chunking import SENTENCE_BREAK, plain_text
+from advisor.chunking import SENTENCE_BREAK, plain_text, sentences
 from advisor.errors import BusyError, GenerationError, InputError
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
@@ -49,6 +49,7 @@ class ChatSettings:
     prompt_sentences: int = 3
     refusal_threshold: float = 0.5
     refusal_threshold_named: float = 0.35
+    grounding_threshold: float = 0.5
     max_answer_tokens: int = 96
     prompt_budget: int = 640
     question_tokens: int = 160
@@ -419,6 +420,7 @@ class ChatService:
         model_text = drop_unsupported_numbers(
             model_text, " ".join(plain_text(h.chunk.text) for h in shown[:n_shown])
         )
+        model_text = self.grounded(model_text, shown[:n_shown])
         if self._leaks(model_text):
             model_text = self.prompts.render("injection.j2")
         if model_text and not cited_numbers(model_text):
@@ -429,6 +431,21 @@ class ChatService:
             first = first if first is not None else _ms(started)
             yield ChatEvent("token", text=tail)
         yield from self._done(base, text, citations, started, first, notices, "generative")
+
+    def grounded(self, text: str, hits: Sequence[Hit]) -> str:
+        """The model's sentences that resemble some sentence of the passages it was shown
+        (cosine >= ``grounding_threshold``); the rest go. Measured on 93 SmolLM2 sentences
+        from dev answers: 22% fall under 0.5, nearly all off the documents ("It's also known as
+        XS or VSCO") or contradicting them ("No, it's not a step down")."""
+        threshold = self.settings.grounding_threshold
+        said = [part for part in SENTENCE_BREAK.split(text) if part.strip()]
+        passages = [sent for h in hits for sent in sentences(h.chunk.text)]
+        if not threshold or not said or not passages:
+            return text
+        embed = self.retriever.embedder.embed
+        mine = embed([_CITATION.sub("", part).strip() or part for part in said])
+        support = (mine @ embed(passages).T).max(axis=1)
+        return " ".join(p for p, v in zip(said, support, strict=True) if v >= threshold).strip()
 
     def _done(
         self,

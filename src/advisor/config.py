@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     refusal_threshold_named: float = Field(
         0.35, description="The same threshold for a question that names a career of the corpus."
     )
+    grounding_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A sentence the model writes stays only if its cosine to some sentence of "
+        "the passages it was shown reaches this; 0 keeps everything.",
+    )
 
     # Server
     host: str = Field("127.0.0.1", description="Address the server binds to.")

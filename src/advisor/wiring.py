@@ -140,6 +140,7 @@ def chat_settings_for(settings: Settings) -> ChatSettings:
         top_k=settings.top_k,
         refusal_threshold=settings.refusal_threshold,
         refusal_threshold_named=settings.refusal_threshold_named,
+        grounding_threshold=settings.grounding_threshold,
         max_answer_tokens=settings.max_answer_tokens,
         prompt_budget=settings.prompt_budget,
         generation_timeout=settings.generation_timeout,
