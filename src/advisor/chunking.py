@@ -249,7 +249,7 @@ def sentence_texts(chunk: Chunk, career: str) -> list[str]:
     Sentence vectors let a question match the one fact it asks about, which a whole
     chunk's vector blurs with its neighbours.
     """
-    return [f"{career}: {s}" for s in sentences(chunk.text) if len(s.split()) >= 3]
+    return [f"{career}: {s.text}" for s in passage_sentences(chunk.text) if s.indexed]
 
 
 def sentences(text: str) -> list[str]:
@@ -263,6 +263,11 @@ class Sentence:
 
     text: str
     quotable: bool
+
+    @property
+    def indexed(self) -> bool:
+        """Three words or more: the index holds a vector for it (shorter ones are labels)."""
+        return len(self.text.split()) >= 3
 
 
 def passage_sentences(text: str) -> list[Sentence]:

@@ -84,7 +84,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
         self.careers = CareerMatcher({d.doc_id: d.title for d in index.documents.values()})
-        self._sentence_cache: dict[str, tuple[str, tuple[_Sentence, ...]]] = {}
+        self._sentence_cache: dict[str, tuple[_Sentence, ...]] = {}
 
     # ------------------------------------------------------------ query understanding
 
@@ -243,11 +243,11 @@ class Retriever:
         if mode == "hybrid" and s.fusion == "rrf" and s.sentence_rerank and ranked:
             # The passage holding the one sentence that answers beats one that is only on
             # topic (dev hit@3 0.918 -> 0.933, conversations hit@1 0.630 -> 0.704).
-            head = ranked[: self.settings.rerank_depth]
+            head = ranked[: s.rerank_depth]
             best = self.best_sentences(query, head)
             lists["sentence"] = best
             for i in head:
-                scores[i] += self.settings.sentence_rerank * best[i]
+                scores[i] += s.sentence_rerank * best[i]
             ranked = sorted(head, key=lambda i: (-scores[i], i)) + ranked[len(head) :]
         return [
             Hit(
@@ -291,9 +291,9 @@ class Retriever:
 
     def _sentences(self, chunk: Chunk) -> tuple[_Sentence, ...]:
         """A chunk's sentences with their stored vectors and stemmed words (kept per chunk)."""
-        cached = self._sentence_cache.get(chunk.chunk_id)
-        if cached is not None and cached[0] == chunk.text:
-            return cached[1]
+        cached = self._sentence_cache.get(chunk.chunk_id)  # ids are derived from the text
+        if cached is not None:
+            return cached
         position = self.index.by_id.get(chunk.chunk_id)
         stored = iter(
             np.flatnonzero(self.index.sentence_owner == position).tolist()
@@ -307,14 +307,13 @@ class Retriever:
         )
         out = []
         for pos, (sent, tokens) in enumerate(zip(found, words, strict=True)):
-            # The index holds a vector for each sentence of three words or more, in order;
-            # shorter ones are labels ("Soft Skills", "Python") rather than answers.
-            long_enough = len(sent.text.split()) >= 3
-            row = next(stored, -1) if long_enough and position is not None else -1
-            quotable = sent.quotable and long_enough
+            # Stored vectors follow the chunk's indexed sentences in order; the others are
+            # labels ("Soft Skills", "Python") rather than answers.
+            row = next(stored, -1) if sent.indexed else -1
+            quotable = sent.quotable and sent.indexed
             out.append(_Sentence(pos, sent.text, quotable, row, frozenset(tokens)))
         result = tuple(out)
-        self._sentence_cache[chunk.chunk_id] = (chunk.text, result)
+        self._sentence_cache[chunk.chunk_id] = result
         return result
 
     def best_sentences(self, query: Query, positions: Sequence[int]) -> dict[int, float]:
