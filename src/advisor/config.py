@@ -92,6 +92,17 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds before a generation is stopped and falls back."
     )
     queue_size: int = Field(8, ge=1, description="Requests that may wait for the model.")
+    max_wait_s: float = Field(
+        2.0,
+        ge=0.0,
+        description="When the expected wait for the model exceeds this many seconds, answer at "
+        "once from the documents (extractive) unless generative was asked for.",
+    )
+    llm_concurrency: int = Field(
+        4,
+        ge=1,
+        description="Requests in flight at once to llm_url (the in-process model runs one).",
+    )
     refusal_threshold: float = Field(
         0.5,
         description="Best cosine similarity to the documents below which a question that names "
@@ -111,9 +122,33 @@ class Settings(BaseSettings):
     # Server
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
-    query_log: Path = Field(Path("var/queries.sqlite"), description="SQLite query log.")
+    query_log: Path = Field(
+        Path("var/queries.sqlite"), description="SQLite query log; 'off' keeps no log."
+    )
+    query_log_days: int = Field(
+        30, ge=1, description="Days a logged question is kept; older ones are purged daily."
+    )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://...) for the query log and feedback that "
+        "replicas share; default: SQLite at query_log.",
+    )
     max_question_chars: int = Field(2000, ge=1, description="Longest question the API accepts.")
     max_history_turns: int = Field(20, ge=0, description="Most history turns the API accepts.")
+    max_history_chars: int = Field(
+        16000, ge=0, description="Most characters of all history turns together."
+    )
+    search_queue_size: int = Field(
+        64, ge=1, description="Searches that may wait for the query encoder before a 503."
+    )
+    search_timeout: float = Field(
+        5.0, gt=0, description="Seconds a search waits for the query encoder before a 503."
+    )
+    reload_s: float = Field(
+        10.0,
+        ge=0.0,
+        description="Seconds between checks for a newer index to swap in (0: only on SIGHUP).",
+    )
 
 
 def settings_reference() -> str:
