@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from advisor.chat import ChatService, ChatSettings
+from advisor.writer import WriterSettings
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
@@ -140,11 +141,13 @@ def chat_settings_for(settings: Settings) -> ChatSettings:
         top_k=settings.top_k,
         refusal_threshold=settings.refusal_threshold,
         refusal_threshold_named=settings.refusal_threshold_named,
-        grounding_threshold=settings.grounding_threshold,
-        max_answer_tokens=settings.max_answer_tokens,
-        prompt_budget=settings.prompt_budget,
-        generation_timeout=settings.generation_timeout,
         max_question_chars=settings.max_question_chars,
+        writer=WriterSettings(
+            max_tokens=settings.max_answer_tokens,
+            min_share=settings.support_share,
+            prompt_budget=settings.prompt_budget,
+            timeout=settings.generation_timeout,
+        ),
     )
 
 
