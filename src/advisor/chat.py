@@ -18,7 +18,7 @@ from advisor.checks import is_injection, normalize_question
 from advisor.compose import ComposeSettings, Composer, Composition
 from advisor.errors import GenerationError, InputError
 from advisor.generator import Generator
-from advisor.kinds import smalltalk
+from advisor.kinds import interests, is_fit, smalltalk
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Query, Retriever
 from advisor.types import Answer, Citation, Detail, Dropped, Hit, Turn
@@ -157,16 +157,19 @@ class ChatService:
         s = self.settings
         # A question that names a career of the corpus needs less similarity to count as covered.
         threshold = s.refusal_threshold_named if query.careers else s.refusal_threshold
+        if is_fit(question, len(query.careers)):
+            query = replace(query, text=interests(question), vector=None)  # what they enjoy
         if self.coverage(query) >= threshold:
             return None
         careers = self.retriever.careers
         names = [careers.names.get(h.chunk.doc_id, h.chunk.title) for h in hits
-                 if careers.is_career(h.chunk.doc_id)]
+                 if self.composer.is_career(h.chunk.doc_id)]
         return self.prompts.render("refusal.j2", careers=list(dict.fromkeys(names))[:3])
 
     def _corpus_facts(self) -> dict[str, Any]:
         careers = self.retriever.careers
-        names = [careers.names[d] for d in self.retriever.index.documents if careers.is_career(d)]
+        names = [careers.names[d] for d in self.retriever.index.documents
+                 if self.composer.is_career(d)]
         return {"count": len(names), "careers": names[:3]}
 
     def _plain(self, answer: Answer, text: str, started: float) -> Iterator[ChatEvent]:

@@ -83,7 +83,7 @@ def named_things(sentence: str) -> list[str]:
     after the first, and quoted titles. A first word counts only if it is an acronym."""
     names = [m.group(1) for m in _QUOTED.finditer(sentence)]
     for i, m in enumerate(_TOKEN.finditer(sentence)):
-        word = m.group(0).strip("'’-")
+        word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
         if len(word) < 2 or word.isdigit():
             continue
         inner = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
@@ -112,7 +112,8 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     missing_numbers = sorted(numbers(said) - numbers(source))
     if missing_numbers:
         return Verdict(False, f"number not in the passage: {', '.join(missing_numbers)}")
-    for name in named_things(said):
+    names = named_things(said)
+    for name in names:
         if not re.search(rf"(?<![\w]){re.escape(name.lower())}", low):
             return Verdict(False, f"name not in the passage: {name}")
     if _NEGATION.search(said) and not _NEGATION.search(source):
@@ -122,7 +123,7 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     asked = set(content_stems(question))
     plain = set(_stemmer().stemWords(list(PLAIN_WORDS)))
     own = [s for s in stems if s not in asked and s not in plain]
-    if not any(s in known for s in own):
+    if not (numbers(said) or names or any(s in known for s in own)):
         return Verdict(False, "says nothing from the passage")
     unknown = [s for s in stems if s not in known and s not in asked and s not in plain]
     if stems and 1 - len(unknown) / len(stems) < min_share:

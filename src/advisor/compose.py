@@ -31,7 +31,13 @@ from advisor.prompts import PromptLibrary
 from advisor.retriever import Query, Retriever, question_overlap
 from advisor.types import Chunk, Hit
 
-MONEY = re.compile(r"[$€£₹]\s?\d|\d\s?(?:LPA|USD|EUR)\b|\d+k\b", re.I)
+MONEY = re.compile(
+    r"[$€£₹]\s?\d|\d\s?(?:k|LPA|USD|EUR|GBP|INR|LKR)\b|"
+    r"\d[\d,.]*\s+(?:dollars|euros|pounds|rupees|\w+ (?:a|per) (?:year|month|week|hour))\b",
+    re.I,
+)
+#: A document with sections for this many of these kinds describes one career.
+_CAREER_SECTIONS = ("work", "skills", "education", "entry", "progression", "transition")
 _SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b", re.I)
 _BECOME = re.compile(r"\b(?:become|be an?|go|move|get|want|switch|transition|pivot)\b", re.I)
 
@@ -307,11 +313,16 @@ class Composer:
 
     def subject(self, query: Query, lead: Sequence[Quote]) -> str | None:
         """The career an answer is about: the lead's document, else the one the question names."""
-        is_career = self.retriever.careers.is_career
         for doc in [q.hit.chunk.doc_id for q in lead] + [c.doc_id for c in query.careers]:
-            if is_career(doc):
+            if self.is_career(doc):
                 return doc
         return None
+
+    def is_career(self, doc_id: str) -> bool:
+        """A document about one career: named like one, or laid out like one (its sections)."""
+        if self.retriever.careers.is_career(doc_id):
+            return True
+        return len(self.doc_kinds(doc_id) & set(_CAREER_SECTIONS)) >= 4
 
     def suggestions(self, doc_id: str, covered: set[str]) -> list[str]:
         """Questions about the same career from sections the answer has not covered."""
@@ -330,7 +341,7 @@ class Composer:
     def starters(self) -> list[str]:
         """First questions to ask, about the corpus's first careers (for answers about none)."""
         index = self.retriever.index
-        careers = [d for d in index.documents if self.retriever.careers.is_career(d)]
+        careers = [d for d in index.documents if self.is_career(d)]
         careers.sort(key=lambda d: (_number(index.documents[d].title), d))
         out = []
         for doc, kind in zip(careers, ("work", "pay"), strict=False):

@@ -25,7 +25,7 @@ def fit(composer: Composer, query: Query) -> Composition:
 
     s = composer.settings
     retriever = composer.retriever
-    careers = [d for d in retriever.index.documents if retriever.careers.is_career(d)]
+    careers = [d for d in retriever.index.documents if composer.is_career(d)]
     interest, hits = retriever.search(interests(query.question), k=s.fit_pool, doc_ids=careers)
     by_doc: dict[str, list[Hit]] = {}
     for hit in hits:

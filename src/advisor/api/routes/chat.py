@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
@@ -16,10 +17,13 @@ from advisor.api.deps import ServiceDep, StateDep
 from advisor.api.schemas import ChatRequest, ChatResponse, FeedbackRequest
 from advisor.api.state import AppState
 from advisor.chat import ChatEvent, ChatService
-from advisor.errors import NotFoundError
+from advisor.errors import AdvisorError, NotFoundError
 from advisor.types import Answer, Citation, Turn
 
 router = APIRouter(tags=["chat"])
+log = logging.getLogger(__name__)
+#: What a student sees when an answer breaks off; the details go to the log only.
+STREAM_FAILED = "Sorry, something went wrong while answering. Please ask again."
 
 
 class Events:
@@ -66,7 +70,11 @@ def citation_json(c: Citation) -> dict[str, Any]:
 def answer_json(answer: Answer, query_id: int | None) -> dict[str, Any]:
     return ChatResponse(
         answer=answer.text,
+        details=[{"text": d.text, "citation": d.citation} for d in answer.details],
         citations=[citation_json(c) for c in answer.citations],
+        careers=list(answer.careers),
+        suggestions=list(answer.suggestions),
+        kind=answer.kind,
         refused=answer.refused,
         mode=answer.mode,
         timings=dict(answer.timings),
@@ -154,6 +162,9 @@ async def _stream(
                 yield sse("error", {"message": event.text})
             elif event.kind == "done" and event.answer is not None:
                 yield sse("done", answer_json(event.answer, record(state, event.answer)))
+    except AdvisorError as exc:
+        log.warning("answer stream failed: %s", exc)
+        yield sse("error", {"message": STREAM_FAILED})
     finally:
         # A client that went away cancels its generation and frees the model.
         await run_in_threadpool(events.close)
