@@ -78,7 +78,8 @@ def test_a_checked_model_sentence_leads_and_streams_as_it_is_kept(make_service, 
     ("Great question, happy to help you with that today!", "nothing"),
     ("An assistant keeper starts at 28,500 crowns a year and", "cut off"),
 ])
-def test_an_unsupported_model_sentence_is_dropped_and_never_streamed(make_service, scripted, reply, reason):
+def test_an_unsupported_model_sentence_is_dropped_and_never_streamed(make_service, scripted,
+                                                                      reply, reason):
     events, answer = run(make_service(scripted(reply)), PAY)
     assert not answer.model_sentences
     assert [d.reason for d in answer.dropped][0].startswith(("number", "name", "a negation",
@@ -160,7 +161,8 @@ def test_empty_question_is_an_input_error(make_service):
         make_service().ask("   \n\t ")
 
 
-def test_a_huge_question_is_cut_with_a_notice_and_the_prompt_stays_in_budget(make_service, scripted):
+def test_a_huge_question_is_cut_with_a_notice_and_the_prompt_stays_in_budget(make_service,
+                                                                             scripted):
     model = scripted("Keepers start at 28,500 crowns a year.")
     service = make_service(model, writer=WriterSettings(prompt_budget=200, question_tokens=40))
     answer = service.ask(" ".join([PAY] * 800))

@@ -6,8 +6,8 @@ import pytest
 
 from advisor.checks import (
     CitationFilter,
-    clean_citations,
     cited_numbers,
+    clean_citations,
     is_injection,
     leak_probes,
     leaks,

@@ -1,9 +1,8 @@
 """ChatService: question + history -> Answer with citations, whole or streamed.
 
 Orchestration only: retrieve -> decide (refuse / small talk / answer) -> compose the lead and
-details from the passages (``compose``) -> in generative mode let the model add a plain
-sentence, streamed only once the support check passes it (``writer``). Every token streamed is
-part of the final answer, so streamed text joins to exactly ``Answer.text``.
+details (``compose``) -> in generative mode add the model's plain sentence, streamed only once
+the support check passes it (``writer``). Streamed tokens join to exactly ``Answer.text``.
 """
 
 from __future__ import annotations
@@ -12,16 +11,16 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
-from advisor.checks import is_injection, normalize_question
-from advisor.compose import ComposeSettings, Composer, Composition
-from advisor.errors import GenerationError, InputError
+from advisor.checks import check_question, is_injection, normalize_question
+from advisor.compose import Composer, ComposeSettings, Composition
+from advisor.errors import GenerationError
 from advisor.generator import Generator
 from advisor.kinds import interests, is_fit, smalltalk
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Query, Retriever
-from advisor.types import Answer, Citation, Detail, Dropped, Hit, Turn
+from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn
 from advisor.writer import LeadWriter, WriterSettings
 
 log = logging.getLogger(__name__)
@@ -44,17 +43,6 @@ class ChatSettings:
     writer: WriterSettings = field(default_factory=WriterSettings)
 
 
-@dataclass(frozen=True)
-class ChatEvent:
-    """One step of a streamed answer: sources, token, done or error."""
-
-    kind: Literal["sources", "token", "done", "error"]
-    text: str = ""
-    citations: tuple[Citation, ...] = ()
-    answer: Answer | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
 class ChatService:
     """Answers questions from the retriever's passages, with or without a language model."""
 
@@ -70,12 +58,10 @@ class ChatService:
         self.prompts = prompts
         self.generator = generator
         self.settings = settings or ChatSettings()
-        self.composer = Composer(retriever=retriever, prompts=prompts, settings=self.settings.compose)
-        self.writer = (
-            LeadWriter(generator=generator, prompts=prompts, settings=self.settings.writer)
-            if generator is not None
-            else None
-        )
+        self.composer = Composer(retriever=retriever, prompts=prompts,
+                                 settings=self.settings.compose)
+        self.writer = None if generator is None else LeadWriter(
+            generator=generator, prompts=prompts, settings=self.settings.writer)
 
     def ask(
         self, question: str, history: Sequence[Turn] = (), *, mode: Mode | None = None
@@ -99,12 +85,14 @@ class ChatService:
         """
         started = time.perf_counter()
         mode = mode or self.settings.mode
-        question, notices = self._check(question)
+        question, notices = check_question(question, self.settings.max_question_chars)
         base = Answer(question=question, text="", citations=(), hits=(), refused=False,
                       mode=mode, query=question, notices=tuple(notices))
         chat = smalltalk(question) if not is_injection(question) else None
         if chat is not None:
-            text = self.prompts.render("smalltalk.j2", kind=chat, **self._corpus_facts())
+            careers = [self.composer.sections.name(d) for d in self.composer.sections.careers()]
+            text = self.prompts.render("smalltalk.j2", kind=chat, count=len(careers),
+                                       careers=careers[:3])
             done = replace(base, kind="smalltalk", suggestions=tuple(self.composer.starters()))
             yield from self._plain(done, text, started)
             return
@@ -124,31 +112,15 @@ class ChatService:
         """A citation for a passage shown under ``number``."""
         c = hit.chunk
         doc = self.retriever.index.documents.get(c.doc_id)
-        url = doc.url if doc else None
-        if url and c.anchor:
-            url = f"{url}#{c.anchor}"
-        return Citation(number=number, chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title,
-                        heading_path=c.heading_path, url=url, text=c.text, start=c.start,
-                        end=c.end)
+        url = f"{doc.url}#{c.anchor}" if doc and doc.url and c.anchor else doc.url if doc else None
+        return Citation(number, c.chunk_id, c.doc_id, c.title, c.heading_path, url, c.text,
+                        c.start, c.end)
 
     def coverage(self, query: Query) -> float:
         """How well the documents cover a question: its best cosine similarity to them."""
         return self.retriever.similarity(query.text, query.vector)
 
     # ------------------------------------------------------------ steps
-
-    def _check(self, question: str) -> tuple[str, list[str]]:
-        if not isinstance(question, str):
-            raise InputError("the question must be text")
-        question = normalize_question(question)
-        if not question:
-            raise InputError("the question is empty: ask something about a career")
-        notices: list[str] = []
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            question = question[:limit].rsplit(" ", 1)[0]
-            notices.append(f"your question was cut to its first {len(question)} characters")
-        return question, notices
 
     def _refusal(self, question: str, query: Query, hits: Sequence[Hit]) -> str | None:
         """A reply that needs no passages: prompt injection, or a question the documents miss."""
@@ -161,16 +133,9 @@ class ChatService:
             query = replace(query, text=interests(question), vector=None)  # what they enjoy
         if self.coverage(query) >= threshold:
             return None
-        careers = self.retriever.careers
-        names = [careers.names.get(h.chunk.doc_id, h.chunk.title) for h in hits
-                 if self.composer.is_career(h.chunk.doc_id)]
+        sections = self.composer.sections
+        names = [sections.name(h.chunk.doc_id) for h in hits if sections.is_career(h.chunk.doc_id)]
         return self.prompts.render("refusal.j2", careers=list(dict.fromkeys(names))[:3])
-
-    def _corpus_facts(self) -> dict[str, Any]:
-        careers = self.retriever.careers
-        names = [careers.names[d] for d in self.retriever.index.documents
-                 if self.composer.is_career(d)]
-        return {"count": len(names), "careers": names[:3]}
 
     def _plain(self, answer: Answer, text: str, started: float) -> Iterator[ChatEvent]:
         first = _ms(started)
@@ -188,9 +153,9 @@ class ChatService:
         if mode == "generative" and self.writer is None:
             notices.append("no language model is configured: the answer quotes the documents")
             mode = "extractive"
-        use_model = mode == "generative" and not comp.listed and self.writer is not None
+        writer = self.writer if mode == "generative" and not comp.listed else None
         # Admission happens here: BusyError leaves before the first event.
-        pieces = self.writer.open(query.question, comp.lead) if use_model and self.writer else None
+        pieces = writer.open(query.question, comp.lead) if writer else None
         citations = tuple(self.citation(i, h) for i, h in enumerate(comp.hits, 1))
         yield ChatEvent("sources", citations=citations)
         shown: list[str] = []
@@ -206,46 +171,29 @@ class ChatService:
 
         if pieces is None or not self.settings.model_first:
             yield show(lead)
-        if pieces is not None and self.writer is not None:
+        if writer is not None and pieces is not None:
             try:
-                for sentence in self.writer.sentences(pieces):
-                    text, drop = self.writer.judge(sentence, query.question, comp.lead)
-                    if drop is not None:
-                        dropped.append(drop)
+                for text, drop in writer.checked(pieces, query.question, comp.lead):
+                    dropped += [drop] if drop else []
                     if text is not None:
                         kept.append(text)
                         yield show(text)
-                        if len(kept) >= self.settings.writer.sentences:
-                            break
             except GenerationError as exc:
                 log.warning("model lead failed, answering from the quotes: %s", exc)
                 yield ChatEvent("error", text=MODEL_FAILED)
                 notices.append(MODEL_FAILED)
                 mode = "extractive"
-            finally:
-                close = getattr(pieces, "close", None)
-                if close:
-                    close()
             if self.settings.model_first:
                 yield show(lead)
         total = _ms(started)
-        answer = replace(
-            base,
-            text="".join(shown),
-            mode=mode,
-            kind=comp.kind,
-            lead=lead,
-            citations=citations,
-            details=tuple(Detail(q.text, q.number) for q in comp.details),
-            careers=comp.careers,
-            suggestions=comp.suggestions,
-            model_sentences=tuple(kept),
-            dropped=tuple(dropped),
-            notices=tuple(notices),
-            timings={**base.timings, "first_token_ms": first[0] if first else total,
-                     "total_ms": total},
-        )
-        yield ChatEvent("done", answer=answer)
+        timings = {**base.timings, "first_token_ms": first[0] if first else total,
+                   "total_ms": total}
+        details = tuple(Detail(q.text, q.number) for q in comp.details)
+        yield ChatEvent("done", answer=replace(
+            base, text="".join(shown), mode=mode, kind=comp.kind, lead=lead, citations=citations,
+            details=details, careers=comp.careers, suggestions=comp.suggestions,
+            model_sentences=tuple(kept), dropped=tuple(dropped), notices=tuple(notices),
+            timings=timings))
 
 
 def _ms(started: float) -> float:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from advisor.chunking import SENTENCE_BREAK, plain_text
+from advisor.errors import InputError
 
 CITATION = re.compile(r"\[(\d{1,3})\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -184,6 +185,20 @@ def cited_numbers(text: str) -> list[int]:
         if n not in seen:
             seen.append(n)
     return seen
+
+
+def check_question(question: object, limit: int) -> tuple[str, list[str]]:
+    """The question normalised and cut to ``limit`` characters, with a notice if it was cut;
+    InputError for one that is not text or is empty."""
+    if not isinstance(question, str):
+        raise InputError("the question must be text")
+    text = normalize_question(question)
+    if not text:
+        raise InputError("the question is empty: ask something about a career")
+    if len(text) <= limit:
+        return text, []
+    text = text[:limit].rsplit(" ", 1)[0]
+    return text, [f"your question was cut to its first {len(text)} characters"]
 
 
 def normalize_question(question: str) -> str:

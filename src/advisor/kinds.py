@@ -119,7 +119,10 @@ ASPECTS: dict[str, Aspect] = {
         # what the switch takes, or where a career can lead (never a question's main kind).
         Aspect(
             "switch_needs",
-            _words(r"need|learn|skills?\b|certif\w*|certs?\b|training|pick up|add\b|stud\w+|requir"),
+            _words(
+                r"need|learn|skills?\b|certif\w*|certs?\b|training|pick up|add\b|stud\w+|"
+                r"requir"
+            ),
             ("additional skills", "needed to switch"),
         ),
         Aspect(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 HEADING_SEP = " > "
 
@@ -128,3 +128,14 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     model_sentences: tuple[str, ...] = ()
     dropped: tuple[Dropped, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """One step of a streamed answer: sources, token, done or error."""
+
+    kind: Literal["sources", "token", "done", "error"]
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    answer: Answer | None = None
+    data: dict[str, Any] = field(default_factory=dict)

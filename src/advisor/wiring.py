@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from advisor.chat import ChatService, ChatSettings
-from advisor.writer import WriterSettings
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
@@ -17,6 +16,7 @@ from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
 from advisor.retriever import RetrievalSettings, Retriever
+from advisor.writer import WriterSettings
 
 log = logging.getLogger(__name__)
 

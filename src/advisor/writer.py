@@ -91,6 +91,25 @@ class LeadWriter:
             timeout=self.settings.timeout,
         )
 
+    def checked(
+        self, pieces: Iterator[str], question: str, quotes: Sequence[Quote]
+    ) -> Iterator[tuple[str | None, Dropped | None]]:
+        """Each sentence of the model as it completes: (the sentence with its citation, None)
+        when it passes, (None, why) when it does not; the model is stopped (and freed) after
+        ``sentences`` kept ones. GenerationError passes through."""
+        kept = 0
+        try:
+            for sentence in self.sentences(pieces):
+                text, drop = self.judge(sentence, question, quotes)
+                yield text, drop
+                kept += text is not None
+                if kept >= self.settings.sentences:
+                    break
+        finally:
+            close = getattr(pieces, "close", None)
+            if close:
+                close()
+
     def sentences(self, pieces: Iterator[str]) -> Iterator[str]:
         """The model's text cut into sentences as they complete; a cut-off tail is marked by
         ending without a full stop."""

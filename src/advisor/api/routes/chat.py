@@ -16,9 +16,9 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from advisor.api.deps import ServiceDep, StateDep
 from advisor.api.schemas import ChatRequest, ChatResponse, FeedbackRequest
 from advisor.api.state import AppState
-from advisor.chat import ChatEvent, ChatService
+from advisor.chat import ChatService
 from advisor.errors import AdvisorError, NotFoundError
-from advisor.types import Answer, Citation, Turn
+from advisor.types import Answer, ChatEvent, Citation, Turn
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)

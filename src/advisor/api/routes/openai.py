@@ -16,9 +16,8 @@ from advisor.api.deps import ServiceDep, StateDep
 from advisor.api.routes.chat import Events, _finish, citation_json, open_events, record
 from advisor.api.schemas import MAX_QUESTION, OpenAIChatRequest
 from advisor.api.state import AppState
-from advisor.chat import ChatEvent
 from advisor.errors import InputError
-from advisor.types import Turn
+from advisor.types import ChatEvent, Turn
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "advisor"
