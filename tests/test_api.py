@@ -29,6 +29,7 @@ def test_health_and_readiness(live_server: str) -> None:
     assert httpx.get(live_server + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(live_server + "/readyz").json()
     assert ready["ready"] is True and ready["chunks"] > 0
+    assert ready["index"].startswith("default-")  # the build id of the index served
 
 
 def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> None:
