@@ -167,3 +167,23 @@ def test_a_busy_model_gets_an_extractive_answer_with_a_notice(
         metrics = client.get("/metrics").text
         assert 'advisor_answers_total{mode="extractive_busy",outcome="answered"} 2.0' in metrics
         assert 'advisor_answers_total{mode="generative",outcome="answered"} 3.0' in metrics
+
+
+def test_closing_an_answer_early_frees_its_place_and_stops_the_answer() -> None:
+    from advisor.chat import ChatEvent
+
+    g, model = gate(), Model(queue_depth=0, mean_seconds=1.0)
+    stopped: list[bool] = []
+
+    def answer() -> Any:
+        try:
+            yield ChatEvent("sources")
+            yield ChatEvent("token", text="never read")
+        finally:
+            stopped.append(True)
+
+    decision = g.decide(service(generator=model), None)
+    events = decision.wrap(answer())
+    assert next(events).kind == "sources" and g.generative == 1
+    events.close()  # as when the student closes the page mid-answer
+    assert stopped == [True] and g.generative == 0

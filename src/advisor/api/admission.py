@@ -107,6 +107,10 @@ class Decision:
                     event = replace(event, answer=answer)
                 yield event
         finally:
+            # Closed early (a client went away): stop the answer now, which frees the model.
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
             self.release()
 
 
