@@ -59,6 +59,8 @@ def test_report_when_the_log_is_off(monkeypatch: pytest.MonkeyPatch,
     assert main(["report"]) == 2
     assert "the query log is off" in capsys.readouterr().err
     assert open_query_log(path=Path("off"), database_url=None) is None
+    # Off wins over a database URL: the chat page says nothing is kept, and nothing is.
+    assert open_query_log(path=Path("off"), database_url="postgresql://x@127.0.0.1:9/x") is None
 
 
 @pytest.mark.parametrize(("said", "kept"), [

@@ -327,9 +327,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.log:
         return print_report(args.log, as_json=args.json)
     url = args.database_url or settings.database_url
+    if not args.database_url and str(settings.query_log) == "off":
+        raise InputError("the query log is off (ADVISOR_QUERY_LOG=off): nothing to report")
     if not url:
-        if str(settings.query_log) == "off":
-            raise InputError("the query log is off (ADVISOR_QUERY_LOG=off): nothing to report")
         return print_report(settings.query_log, as_json=args.json)
     from advisor.querylog_pg import PostgresLog
 

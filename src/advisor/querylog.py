@@ -284,11 +284,13 @@ def open_query_log(
     *, path: Path | None, database_url: str | None, read_only: bool = False
 ) -> QueryLog | None:
     """The log the settings name: PostgreSQL by URL, else SQLite at ``path``; None when the
-    log is off (``path`` is ``off`` and no URL)."""
+    log is off (``path`` is ``off``, whatever the URL: the chat page then says nothing is kept)."""
+    if path is not None and str(path) == "off":
+        return None
     if database_url:
         from advisor.querylog_pg import PostgresLog
 
         return PostgresLog(database_url)
-    if path is None or str(path) == "off":
+    if path is None:
         return None
     return SQLiteLog(path, read_only=read_only)
