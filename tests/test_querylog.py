@@ -69,6 +69,8 @@ def test_report_when_the_log_is_off(monkeypatch: pytest.MonkeyPatch,
     ("my number is (555) 123-4567.", "my number is [phone]."),
     ("077-1234567 is mine", "[phone] is mine"),
     ("student id 200212345678, NIC 851234567V", "student id [number], NIC [number]V"),
+    ("(id 20231234567) and (0771234567)", "(id [number]) and ([number])"),
+    ("(555)1234567 or 555 1234, not 55 12", "[phone] or [phone], not 55 12"),
     # Salaries, ranges, years and small figures stay: the report needs them.
     ("is $60,000 - $80,000 good for a junior?", "is $60,000 - $80,000 good for a junior?"),
     ("LKR 150,000 per month in 2024", "LKR 150,000 per month in 2024"),

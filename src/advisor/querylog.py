@@ -35,6 +35,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Digit groups joined by spaces, dots, hyphens or brackets ("+94 77 123 4567", "(555) 123-4567");
 # a group never starts right after a comma or dot, so "60,000 - 80,000" stays a salary.
 _PHONE = re.compile(r"(?<![\w.,+])\+?\(?\d{1,4}\)?(?:[ .-]{0,2}\(?\d{2,5}\)?){1,5}(?!\w)")
+_GROUPED = re.compile(r"\d[ .()-]+\d")
 _DIGITS = re.compile(r"\d{7,}")
 PHONE_DIGITS = 7
 
@@ -44,10 +45,14 @@ def scrub(text: str) -> str:
     text = _EMAIL.sub("[email]", text)
 
     def phone(match: re.Match[str]) -> str:
-        found = match.group(0)
+        found, tail = match.group(0), ""
+        if found.endswith(")") and "(" not in found:
+            found, tail = found[:-1], ")"  # the bracket closes the sentence, not the number
         digits = sum(ch.isdigit() for ch in found)
         # One unbroken run is an id, not a phone number: the digit rule below names it.
-        return "[phone]" if digits >= PHONE_DIGITS and not found.isdigit() else found
+        if digits >= PHONE_DIGITS and _GROUPED.search(found):
+            return "[phone]" + tail
+        return match.group(0)
 
     text = _PHONE.sub(phone, text)
     return _DIGITS.sub("[number]", text)
