@@ -31,6 +31,7 @@ class Model:
     queue_depth: int = 0
     concurrency: int = 1
     mean_seconds: float | None = None
+    running_seconds: float = 0.0
 
 
 def service(mode: str = "generative", generator: Any = None) -> Any:
@@ -46,16 +47,18 @@ def gate(max_wait: float = 2.0, limit: int = 4) -> ModelGate:
     return ModelGate(max_wait_s=max_wait, prior_s=30.0, extractive_limit=limit)
 
 
-@pytest.mark.parametrize(("depth", "slots", "mean", "wait"), [
-    (0, 1, 3.0, 0.0),       # the model is free
-    (1, 1, 3.0, 3.0),       # one ahead, one slot
-    (3, 1, 1.5, 4.5),
-    (3, 4, 2.0, 0.0),       # a remote server with four slots has one free
-    (6, 4, 2.0, 1.5),       # three ahead, served four at a time
-    (1, 1, None, 30.0),     # nothing measured yet: assume the worst
+@pytest.mark.parametrize(("depth", "slots", "mean", "running", "wait"), [
+    (0, 1, 3.0, 0.0, 0.0),       # the model is free
+    (1, 1, 3.0, 1.0, 3.0),       # one ahead, one slot
+    (3, 1, 1.5, 0.5, 4.5),
+    (3, 4, 2.0, 1.0, 0.0),       # a remote server with four slots has one free
+    (6, 4, 2.0, 1.0, 1.5),       # three ahead, served four at a time
+    (1, 1, None, 0.0, 30.0),     # nothing measured yet: assume the worst
+    (1, 1, 1.5, 12.0, 12.0),     # the running one already took 12 s: the average is stale
 ])
-def test_expected_wait(depth: int, slots: int, mean: float | None, wait: float) -> None:
-    assert gate().expected_wait(Model(depth, slots, mean)) == pytest.approx(wait)
+def test_expected_wait(depth: int, slots: int, mean: float | None, running: float,
+                       wait: float) -> None:
+    assert gate().expected_wait(Model(depth, slots, mean, running)) == pytest.approx(wait)
 
 
 def test_decisions() -> None:

@@ -450,3 +450,23 @@ def test_wiring_gives_the_remote_tier_its_concurrency_and_the_local_model_one(
     assert getattr(remote, "concurrency", None) == 3
     assert getattr(local, "concurrency", None) == 1
     remote.close()  # type: ignore[attr-defined]
+
+
+def test_the_queue_knows_how_long_the_running_turn_has_taken() -> None:
+    queue = RequestQueue(size=2)
+    release = threading.Event()
+
+    def slow() -> Pieces:
+        yield "a"
+        release.wait(5)
+        yield "b"
+
+    assert queue.running_seconds == 0.0 and queue.mean_seconds is None
+    first = queue.run(slow, timeout=None)
+    assert next(first) == "a"
+    time.sleep(0.3)
+    assert queue.running_seconds >= 0.3
+    release.set()
+    assert list(first) == ["b"]
+    assert queue.running_seconds == 0.0
+    assert queue.mean_seconds is not None and queue.mean_seconds >= 0.3  # the first, unbiased

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections.abc
 import importlib.util
+import itertools
 import json
 import threading
 import time
@@ -90,6 +91,8 @@ class RequestQueue:
         self._model = threading.BoundedSemaphore(slots)
         # Moving average of one request's turn (generation only, not the wait before it).
         self._mean_seconds: float | None = None
+        self._running: dict[int, float] = {}  # number of a running turn -> when it started
+        self._turns = itertools.count()
 
     @property
     def queue_depth(self) -> int:
@@ -101,6 +104,15 @@ class RequestQueue:
         """How long one request's generation takes, on a moving average; None until the
         first one ends."""
         return self._mean_seconds
+
+    @property
+    def running_seconds(self) -> float:
+        """How long the longest generation running now has taken so far (0 when none): a
+        turn that already outlasts the average says more about the next wait than the
+        average does."""
+        with self._counter:
+            starts = list(self._running.values())
+        return time.monotonic() - min(starts) if starts else 0.0
 
     def run(self, produce: Callable[[], Pieces], *, timeout: float | None) -> Pieces:
         """Admit now (BusyError if full) and return an iterator that streams ``produce()``
@@ -129,6 +141,9 @@ class RequestQueue:
             if not self._model.acquire(timeout=wait):
                 raise GenerationError(f"timed out after {timeout}s waiting for the model")
             started = time.monotonic()
+            with self._counter:
+                turn = next(self._turns)
+                self._running[turn] = started
             try:
                 source = produce()
                 try:
@@ -145,6 +160,7 @@ class RequestQueue:
             finally:
                 took = time.monotonic() - started
                 with self._counter:
+                    self._running.pop(turn, None)
                     mean = self._mean_seconds
                     self._mean_seconds = took if mean is None else 0.7 * mean + 0.3 * took
                 self._model.release()
@@ -177,6 +193,11 @@ class _Queued:
     def mean_seconds(self) -> float | None:
         """Measured time of one generation (moving average), None before the first."""
         return self.queue.mean_seconds
+
+    @property
+    def running_seconds(self) -> float:
+        """Time so far of the longest generation running now (0 when none)."""
+        return self.queue.running_seconds
 
 
 class LlamaCppGenerator(_Queued):

@@ -2,10 +2,11 @@
 
 Before a chat request starts, ``choose_mode`` estimates how long it would wait for the model:
 the requests ahead of it (queue depth minus the model's parallel slots), times the measured
-generation time, divided by the slots. Above ``max_wait_s`` the answer is made extractive,
-with a one-line notice and ``mode = "extractive_busy"``. A request that asked for
-``generative`` explicitly waits in line (503 only when the queue is full). Extractive answers
-have a bound of their own: beyond it, the server is truly overloaded and answers 503.
+generation time (the moving average, or the time the longest running generation has taken
+so far when that is longer), divided by the slots. Above ``max_wait_s`` the answer is made
+extractive, with a one-line notice and ``mode = "extractive_busy"``. A request that asked
+for ``generative`` explicitly waits in line (503 only when the queue is full). Extractive
+answers have a bound of their own: beyond it, the server is truly overloaded and answers 503.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class ModelGate:
             return 0.0
         mean = getattr(generator, "mean_seconds", None)
         turn = self.prior_s if mean is None else float(mean)
+        # A generation running longer than the average (a loaded CPU, a long answer) is the
+        # better guess for the turns ahead.
+        turn = max(turn, float(getattr(generator, "running_seconds", 0.0) or 0.0))
         return ahead * turn / slots
 
     def decide(self, service: ChatService, requested: str | None) -> Decision:
