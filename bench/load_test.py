@@ -176,7 +176,8 @@ async def mixed_load(url: str, streams: int, seconds: float, searchers: int) -> 
                         elif line.startswith("data: ") and event == "done":
                             done = json.loads(line[6:])
                         elif line.startswith("data: ") and event == "error":
-                            failed("error event")
+                            message = str(json.loads(line[6:]).get("message", ""))
+                            failed(f"error event: {message[:80]}")
             except httpx.HTTPError as exc:
                 failed(type(exc).__name__)
                 continue
