@@ -61,6 +61,13 @@ def test_expected_wait(depth: int, slots: int, mean: float | None, running: floa
     assert gate().expected_wait(Model(depth, slots, mean, running)) == pytest.approx(wait)
 
 
+def test_a_full_queue_means_no_wait_is_short_enough() -> None:
+    model = Model(queue_depth=8, mean_seconds=0.1)
+    model.queue = RequestQueue(size=8)  # type: ignore[attr-defined]
+    assert gate().expected_wait(model) == float("inf")
+    assert gate().decide(service(generator=model), None).busy  # not a 503
+
+
 def test_decisions() -> None:
     g, model = gate(), Model(queue_depth=1, mean_seconds=3.0)
     busy = g.decide(service(generator=model), None)

@@ -37,9 +37,13 @@ class ModelGate:
         self._lock = threading.Lock()
 
     def expected_wait(self, generator: Any) -> float:
-        """Seconds a new request would wait before its generation starts."""
+        """Seconds a new request would wait before its generation starts (infinite when the
+        model's queue is full: it would get a 503)."""
         slots = max(1, int(getattr(generator, "concurrency", 1) or 1))
         depth = max(self.generative, int(getattr(generator, "queue_depth", 0) or 0))
+        size = getattr(getattr(generator, "queue", None), "size", None)
+        if isinstance(size, int) and depth >= size:
+            return float("inf")
         ahead = depth - slots + 1
         if ahead <= 0:
             return 0.0
