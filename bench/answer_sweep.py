@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from advisor.answer_evaluation import contains_evidence, lead_text, load_fit
-from advisor.compose import ComposeSettings, Composer
+from advisor.compose import Composer, ComposeSettings
 from advisor.config import Settings
 from advisor.evaluation import load_cases
 from advisor.wiring import chat_service_for
