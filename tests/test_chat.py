@@ -59,15 +59,20 @@ def test_details_and_suggestions_come_apart_from_the_answer(make_service):
     assert not any("skills" in s.lower() for s in answer.suggestions)  # already answered
 
 
-def test_a_checked_model_sentence_leads_and_streams_as_it_is_kept(make_service, scripted):
+def test_a_checked_model_sentence_follows_the_quote_and_streams_as_it_is_kept(make_service,
+                                                                              scripted):
     model = scripted("An assistant keeper starts at 28,500 crowns a year.")
     events, answer = run(make_service(model), PAY)
     assert answer.mode == "generative"
     assert answer.model_sentences == ("An assistant keeper starts at 28,500 crowns a year. [1]",)
-    assert answer.text.startswith(answer.model_sentences[0])
-    assert "Northern Lights Service" in answer.text  # the quote follows
+    assert answer.text == f"{answer.lead} {answer.model_sentences[0]}"
+    assert "Northern Lights Service" in answer.text[:100]  # the fact comes first
     assert streamed(events) == answer.text
+    assert [e.text for e in events if e.kind == "token"][0] == answer.lead  # not held back
     assert len(model.calls) == 1 and model.calls[0][-1]["content"].endswith(PAY)
+    _, first = run(make_service(scripted(GOOD := answer.model_sentences[0][:-4]),
+                                model_first=True), PAY)
+    assert first.text == f"{GOOD} [1] {first.lead}"  # the other order, when asked for
 
 
 @pytest.mark.parametrize("reply, reason", [

@@ -38,7 +38,7 @@ class ChatSettings:
     refusal_threshold: float = 0.5
     refusal_threshold_named: float = 0.35
     max_question_chars: int = 2000
-    model_first: bool = True  # the model's plain sentence before the lead quote
+    model_first: bool = False  # the quote first keeps the fact in the first 300 characters
     compose: ComposeSettings = field(default_factory=ComposeSettings)
     writer: WriterSettings = field(default_factory=WriterSettings)
 

@@ -28,6 +28,7 @@ class ComposeSettings:
 
     pool: int = 5  # passages whose sentences may answer
     heading_weight: float = 0.3  # the sentence sits in a section of the question's kind
+    heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
     rank_weight: float = 0.1  # less per rank of its passage
     named_weight: float = 0.3  # its passage belongs to a career the question names
     figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
@@ -140,8 +141,9 @@ class Composer:
             hit = hits[ks.passage]
             label, line = self.sections.lines(hit.chunk)[ks.position]
             score = ks.score - s.rank_weight * ks.passage
-            if kinds and heading_match((*hit.chunk.heading_path, label), kinds):
-                score += s.heading_weight
+            where = (*hit.chunk.heading_path, label)
+            matched = sum(heading_match(where, [k]) for k in kinds)
+            score += s.heading_weight * min(matched, s.heading_kinds)
             if hit.chunk.doc_id in named:
                 score += s.named_weight
             if "pay" in kinds and MONEY.search(ks.text):
