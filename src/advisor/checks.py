@@ -85,7 +85,7 @@ def named_things(sentence: str) -> list[str]:
     names = [m.group(1) for m in _QUOTED.finditer(sentence)]
     for i, m in enumerate(_TOKEN.finditer(sentence)):
         word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
-        if len(word) < 2 or word.isdigit():
+        if len(word) < 2 or word.isdigit() or word.startswith(("I'", "I’")):
             continue
         inner = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
         special = any(c in word for c in "+#")
@@ -115,7 +115,9 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
         return Verdict(False, f"number not in the passage: {', '.join(missing_numbers)}")
     names = named_things(said)
     for name in names:
-        if not re.search(rf"(?<![\w]){re.escape(name.lower())}", low):
+        # "DevOps Engineers" is named in a passage that says "DevOps Engineer".
+        forms = {name.lower(), name.lower().removesuffix("s")}
+        if not any(re.search(rf"(?<![\w]){re.escape(form)}", low) for form in forms):
             return Verdict(False, f"name not in the passage: {name}")
     if _NEGATION.search(said) and not _NEGATION.search(source):
         return Verdict(False, "a negation the passage does not make")
@@ -138,10 +140,13 @@ def split_sentences(text: str) -> list[str]:
 
 
 def repeats_question(sentence: str, question: str) -> bool:
-    """A sentence that adds at most two words to the question."""
+    """A sentence that adds at most two words to the question, and no name or number
+    ("Airflow is a key tool for ..." answers "Which tool is key for ...?")."""
+    said = CITATION.sub("", sentence)
     asked = set(re.findall(r"\w+", question.lower()))
-    words = set(re.findall(r"\w+", CITATION.sub("", sentence).lower()))
-    return len(words - asked) <= 2
+    added = set(re.findall(r"\w+", said.lower())) - asked
+    new_names = {n.lower() for n in named_things(said)} - asked
+    return len(added) <= 2 and not new_names and not numbers(said) - numbers(question)
 
 
 class CitationFilter:
