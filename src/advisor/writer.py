@@ -67,7 +67,9 @@ class LeadWriter:
             while len(words) > 1 and count(" ".join(words)) > s.question_tokens:
                 words = words[: int(len(words) * 0.8)]
             question = " ".join(words)
-        text = " ".join(q.text for q in quotes)
+        # The lead's first line only: the shorter the text, the closer a small model keeps to it.
+        first = [q for q in quotes if q.hit is quotes[0].hit and q.line == quotes[0].line]
+        text = " ".join(q.text for q in first or quotes)
         user = self.prompts.render("lead_user.j2", text=text, question=question)
         system = self.prompts.render("lead_system.j2")
         shots: list[dict[str, str]] = []
