@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -68,6 +69,12 @@ def test_an_unexpected_exception_is_shown_without_its_internals(
 class _FailingService:
     """Stands for a ChatService whose model server is unreachable."""
 
+    def __init__(self, folder: Path) -> None:
+        self.generator = None
+        self.settings = SimpleNamespace(mode="extractive")
+        index = SimpleNamespace(path=folder, manifest={"build_id": "fake"}, chunks=[])
+        self.retriever = SimpleNamespace(index=index)
+
     def stream(self, question: str, history: Any, *, mode: Any = None) -> Any:
         raise GenerationError("cannot reach the model server at http://llm-host:8080/v1: "
                               "ConnectError [Errno 111] /srv/advisor/secret")
@@ -76,7 +83,8 @@ class _FailingService:
 def test_a_503_says_what_to_do_and_keeps_urls_and_paths_in_the_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(_FailingService(), Settings(query_log=tmp_path / "q.sqlite"))  # type: ignore[arg-type]
+    service = _FailingService(tmp_path)
+    app = create_app(service, Settings(query_log=tmp_path / "q.sqlite"))  # type: ignore[arg-type]
     with TestClient(app) as client:
         reply = client.post("/api/chat", json={"question": "what do data engineers earn?"})
     assert reply.status_code == 503 and reply.headers["retry-after"] == "30"

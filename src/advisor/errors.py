@@ -16,6 +16,7 @@ AdvisorError
 ├── OverloadedError        too many searches wait for the query encoder (retry later)
 ├── InputError             a question, history or id is invalid
 │   └── NotFoundError      an unknown career or chunk id
+├── QueryLogError          the query log cannot be opened, read or written
 └── EvaluationError        a benchmark case file is invalid
 """
 
@@ -97,6 +98,10 @@ class InputError(AdvisorError):
 
 class NotFoundError(InputError):
     """An unknown career or chunk id."""
+
+
+class QueryLogError(AdvisorError):
+    """The query log (SQLite file or PostgreSQL database) cannot be opened, read or written."""
 
 
 class EvaluationError(AdvisorError):
