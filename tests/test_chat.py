@@ -82,13 +82,16 @@ def test_a_checked_model_sentence_follows_the_quote_and_streams_as_it_is_kept(ma
     ("Yes, keepers earn 28,500 crowns a year.", "yes or no"),
     ("Great question, happy to help you with that today!", "nothing"),
     ("An assistant keeper starts at 28,500 crowns a year and", "cut off"),
+    ("Assistant keepers in the Northern Lights Service start at 28,500 crowns a year, with free "
+     "lodging at the station and a hardship allowance for rock stations.", "repeats the quote"),
 ])
 def test_an_unsupported_model_sentence_is_dropped_and_never_streamed(make_service, scripted,
                                                                       reply, reason):
     events, answer = run(make_service(scripted(reply)), PAY)
     assert not answer.model_sentences
     assert [d.reason for d in answer.dropped][0].startswith(("number", "name", "a negation",
-                                                             "a yes", "says nothing", "cut off"))
+                                                             "a yes", "says nothing", "cut off",
+                                                             "repeats"))
     assert reason in answer.dropped[0].reason
     assert answer.text == answer.lead  # nothing passed: the extractive lead alone
     assert streamed(events) == answer.text

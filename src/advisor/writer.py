@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from advisor.checks import (
     CITATION,
+    content_stems,
     leak_probes,
     leaks,
     repeats_question,
@@ -37,6 +38,7 @@ class WriterSettings:
     max_tokens: int = 64
     sentences: int = 2
     min_share: float = 0.8  # content words of a sentence found in its passage or the question
+    copy_overlap: float = 0.8  # a sentence holding this share of a quote's words copies it
     prompt_budget: int = 640
     question_tokens: int = 160
     timeout: float = 30.0
@@ -139,6 +141,11 @@ class LeadWriter:
             return None, Dropped(said, "repeats the question")
         if leaks(said, self.probes):
             return None, Dropped(said, "repeats the instructions")
+        mine = set(content_stems(said))
+        for q in quotes:
+            theirs = set(content_stems(q.text)) - set(content_stems(q.label))
+            if theirs and len(mine & theirs) / len(theirs) >= self.settings.copy_overlap:
+                return None, Dropped(said, "repeats the quote")  # it adds nothing
         reason = ""
         for q in quotes:
             passage = f"{q.hit.chunk.heading}: {plain_text(q.hit.chunk.text)}"
