@@ -27,6 +27,8 @@ from advisor.wiring import chat_service_for
 
 
 def value(text: str) -> Any:
+    if text in ("True", "False"):
+        return text == "True"
     for kind in (int, float):
         try:
             return kind(text)
