@@ -10,6 +10,7 @@ Comparisons, transitions and "which career fits me" have their own shapes.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -34,10 +35,13 @@ class ComposeSettings:
     figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
     label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
     specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
+    specific_listing: bool = True  # ... only when the question asks which things
     line_chars: int = 400  # the best sentence brings the rest of its line (bullet) up to this
-    head_chars: int = 120  # ... those before it only this short together
+    head_chars: int = 160  # ... those before it only this short together
+    head_cut: bool = True  # ... else the line's first sentence cut to that length
     trim_chars: int = 300  # a lead sentence longer than this is cut to the clauses that answer
-    second_margin: float = 0.1  # a runner-up this close to the best joins the lead
+    second_margin: float = 0.1  # a runner-up from another line this close to the best joins
+    lines: int = 2  # ... up to this many lines in all
     lead_chars: int = 400  # ... if the lead stays this short
     details: int = 4
     details_per_passage: int = 2
@@ -135,6 +139,7 @@ class Composer:
         s = self.settings
         out: list[Quote] = []
         asked = set(content_stems(query.question))
+        listing = bool(_LISTING.search(query.question))
         for ks in self.retriever.key_sentences(query, [h.chunk for h in hits]):
             if not math.isfinite(ks.score):
                 continue
@@ -151,44 +156,59 @@ class Composer:
             if label and (_label_asked(label, asked)
                           or self.sections.names_other(label, hit.chunk.doc_id, named)):
                 score += s.label_weight
-            score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
+            if listing or not s.specific_listing:
+                score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
             out.append(Quote(hit, ks.text, ks.position, score, label, line))
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out
 
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
         """The best sentence with the rest of its line (a bullet is one piece of advice) as far
-        as ``line_chars`` allows, then a close runner-up from another line."""
+        as ``line_chars`` allows, then a close runner-up from another line; long sentences cut
+        to the clauses that answer."""
         s = self.settings
+        asked = set(content_stems(question))
         best = ranked[0]
-        lead = self.line_of(best, ranked, s.line_chars)
-        if s.second_margin > 0:
-            taken = {(q.hit.chunk.chunk_id, q.line) for q in lead}
-            other = [q for q in ranked if (q.hit.chunk.chunk_id, q.line) not in taken][:1]
-            size = sum(len(q.text) for q in lead)
-            if other and best.score - other[0].score <= s.second_margin:
-                more = self.line_of(other[0], ranked, s.lead_chars - size)
-                if size + sum(len(q.text) for q in more) <= s.lead_chars:
-                    lead += more
-        if s.trim_chars:
-            asked = set(content_stems(question))
-            lead = [replace(q, text=trim(q.text, q.label, asked, s.trim_chars)) for q in lead]
+        lead = self.line_of(best, ranked, s.line_chars, asked)
+        taken = {(best.hit.chunk.chunk_id, best.line)}
+        size = sum(len(q.text) for q in lead)
+        for other in ranked:
+            if len(taken) >= s.lines or best.score - other.score > s.second_margin:
+                break
+            if (other.hit.chunk.chunk_id, other.line) in taken:
+                continue
+            more = self.line_of(other, ranked, s.lead_chars - size, asked)
+            grown = size + sum(len(q.text) for q in more)
+            if grown <= s.lead_chars:
+                lead += more
+                size = grown
+                taken.add((other.hit.chunk.chunk_id, other.line))
         return lead
 
-    def line_of(self, best: Quote, ranked: Sequence[Quote], room: int) -> list[Quote]:
-        """``best`` and the other sentences of its line while they fit in ``room`` characters:
-        those before it only if together no longer than ``head_chars`` (the fact stays near
-        the top), those after it nearest first."""
+    def line_of(self, best: Quote, ranked: Sequence[Quote], room: int,
+                asked: set[str]) -> list[Quote]:
+        """``best`` and the other sentences of its line while they fit in ``room`` characters,
+        each cut to the clauses that answer: the line's head sentences (its label and what
+        follows sentences refer back to) cut to ``head_chars`` so the fact stays near the top,
+        those after it nearest first."""
+        s = self.settings
+
+        def cut(q: Quote, limit: int) -> Quote:
+            return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
+
         line = [q for q in ranked if q.hit is best.hit and q.line == best.line and q is not best]
         before = sorted((q for q in line if q.position < best.position), key=lambda q: q.position)
         after = sorted((q for q in line if q.position > best.position), key=lambda q: q.position)
-        chosen = [best]
-        size = len(best.text)
+        chosen = [cut(best, s.trim_chars)]
+        size = len(chosen[0].text)
+        if before and sum(len(q.text) for q in before) > s.head_chars:
+            before = [cut(before[0], s.head_chars)] if s.head_cut else []
         head = sum(len(q.text) for q in before)
-        if before and head <= self.settings.head_chars and size + head <= room:
+        if before and head <= s.head_chars and size + head <= room:
             chosen += before
             size += head
         for q in after:
+            q = cut(q, s.trim_chars)
             if size + len(q.text) > room:
                 break
             chosen.append(q)
@@ -287,6 +307,9 @@ def trim(text: str, label: str, asked: set[str], limit: int) -> str:
     body = text[a:b].strip().rstrip(",;")
     lead_in = text[:start].strip() + " " if start else ""
     return (lead_in + ("… " if a > start else "") + body + ("…" if b < len(text) else "")).strip()
+
+
+_LISTING = re.compile(r"\b(?:which|what)\b(?! is\b| does\b| do\b)|\bname some\b|\blist\b", re.I)
 
 
 def _label_asked(label: str, asked: set[str]) -> bool:
