@@ -123,7 +123,9 @@ class Composer:
         preface = ""
         if pair is not None:
             kind = "transition"
-            lead = shapes.carry_over(self, query, lead, pair[0])
+            source, target = pair
+            item = shapes.switch_item(self, query, source, target, kinds[-1]) if source else []
+            lead = shapes.carry_over(self, query, item or lead, source)
         elif kind == "pay":
             preface = shapes.pay_note(self, query, lead, named)
         details = tuple(self.details(ranked, lead))
@@ -312,10 +314,15 @@ def trim(text: str, label: str, asked: set[str], limit: int) -> str:
 _LISTING = re.compile(r"\b(?:which|what)\b(?! is\b| does\b| do\b)|\bname some\b|\blist\b", re.I)
 
 
+def label_share(label: str, asked: set[str]) -> float:
+    """The share of a bold label's words (its parenthesis and "to" left out) the question uses."""
+    words = set(content_stems(label.split("(")[0])) - {"to"}
+    return len(words & asked) / len(words) if words else 0.0
+
+
 def _label_asked(label: str, asked: set[str]) -> bool:
     """A bold label whose words the question all uses ("To Cloud Engineer", "Game Jams")."""
-    words = set(content_stems(label.split("(")[0])) - {"to"}
-    return bool(words) and words <= asked
+    return label_share(label, asked) == 1.0
 
 
 def _headings(q: Quote) -> tuple[str, ...]:
