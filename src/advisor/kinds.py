@@ -59,7 +59,10 @@ ASPECTS: dict[str, Aspect] = {
         ),
         Aspect(
             "portfolio",
-            _words(r"portfolio|projects?\b|side project|showcase|github\b"),
+            # "on a project" and "project manager" are no project to build; practising a
+            # skill at home is what the project ideas are for.
+            _words(r"portfolio|(?<!on a )(?<!on the )projects?\b(?!\s+manag)|showcase|github\b|"
+                   r"(?<!best )practi[cs](?:e|ing)\b|home lab"),
             ("portfolio", "project ideas", "showcasing"),
             "What projects should {a} {career} put in a portfolio?",
         ),
@@ -102,7 +105,11 @@ ASPECTS: dict[str, Aspect] = {
         ),
         Aspect(
             "entry",
-            _words(r"entry[- ]level|junior\b|first job|intern\w*|job titles?\b|trainee|graduate"),
+            _words(
+                r"entry[- ]level|junior\b|first job|intern\w*|job titles?\b|trainee|graduate|"
+                r"(?:get(?:ting)?|be|being) hired|(?:straight|right|fresh) (?:out of|after|from)\b|"
+                r"new grad"
+            ),
             ("entry-level", "typical entry-level job titles"),
             "",
         ),
@@ -121,7 +128,7 @@ ASPECTS: dict[str, Aspect] = {
             "switch_needs",
             _words(
                 r"need|learn|skills?\b|certif\w*|certs?\b|training|pick up|add\b|stud\w+|"
-                r"requir"
+                r"requir|develop\b|focus\b|work on\b|improve|prepare|gaps?\b|tools?\b"
             ),
             ("additional skills", "needed to switch"),
         ),
