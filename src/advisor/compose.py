@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from advisor import shapes
 from advisor.checks import content_stems, named_things
-from advisor.kinds import ASPECTS, aspects_of, heading_match, is_compare, is_fit
+from advisor.kinds import aspects_of, heading_match, is_compare, is_fit
+from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Query, Retriever
 from advisor.sections import MONEY, Sections

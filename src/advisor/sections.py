@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 
 from advisor.chunking import passage_sentences
-from advisor.kinds import ASPECTS, FOLLOW_UPS, article, heading_match
+from advisor.kinds import article, heading_match
+from advisor.kinds_aspects import ASPECTS, FOLLOW_UPS
 from advisor.retriever import Retriever
 from advisor.types import Chunk
 

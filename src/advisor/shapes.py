@@ -9,7 +9,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from advisor.checks import content_stems
-from advisor.kinds import ASPECTS, interests, places_in, under
+from advisor.kinds import interests, places_in, under
+from advisor.kinds_aspects import ASPECTS
 from advisor.retriever import Query
 from advisor.sections import MONEY
 from advisor.types import Hit
