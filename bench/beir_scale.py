@@ -5,9 +5,12 @@
 1. ``advisor export-beir`` writes the corpus chunks and the dev cases (questions and
    conversations) as a BEIR folder: the base.
 2. Distractors are added until the corpus holds ``--passages`` passages: each one sits under a
-   real career and one of its headings, but its 3 sentences come from the documents of other
-   careers. A sentence holding any case's evidence string is never used, so no distractor is
-   relevant under the evidence rule and the dev qrels stay exact.
+   real career and one of its headings, and recombines 3 sentences taken from 3 other passages
+   of that career's document (on topic, so hard to tell from the real passages). A sentence
+   holding any case's evidence string is never used, so no distractor is relevant under the
+   evidence rule and the dev qrels stay exact. (Sentences of the career's own document keep
+   their sentence vectors, "<career>: <sentence>", already in the index: only the distractor
+   passages are embedded, which keeps a 20k run to about 20k encodings.)
 3. The base and the grown folders are evaluated with ``advisor eval --beir --retriever all``.
    The grown index is first built on its own (index time, peak RSS of the build), then
    searched (query latency p50, peak RSS of the search process).
@@ -54,16 +57,18 @@ def grow(base: Path, grown: Path, total: int, seed: int) -> int:
     """Copy ``base`` into ``grown`` with distractors appended until ``total`` passages."""
     evidence = [fold(e) for path in CASES for case in load_cases(path) for e in case.evidence]
     entries = [json.loads(line) for line in (base / "corpus.jsonl").open(encoding="utf-8")]
-    by_doc: dict[str, list[str]] = {}
+    # Per document, the usable sentences of each of its passages.
+    by_doc: dict[str, list[list[str]]] = {}
     headings: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
         meta = e["metadata"]
-        headings.setdefault(meta["doc_id"], []).append(meta)
-        for s in passage_sentences(e["text"]):
-            if s.indexed and s.quotable and not any(ev in fold(s.text) for ev in evidence):
-                by_doc.setdefault(meta["doc_id"], []).append(s.text)
+        usable = [s.text for s in passage_sentences(e["text"])
+                  if s.indexed and s.quotable and not any(ev in fold(s.text) for ev in evidence)]
+        if usable:
+            headings.setdefault(meta["doc_id"], []).append(meta)
+            by_doc.setdefault(meta["doc_id"], []).append(usable)
     rng = random.Random(seed)
-    docs = sorted(headings)
+    docs = sorted(d for d in headings if len(by_doc[d]) >= 3)
     (grown / "qrels").mkdir(parents=True, exist_ok=True)
     for name in ("queries.jsonl", "qrels/test.tsv"):
         (grown / name).write_bytes((base / name).read_bytes())
@@ -74,8 +79,7 @@ def grow(base: Path, grown: Path, total: int, seed: int) -> int:
         while len(entries) + added < total:
             doc = rng.choice(docs)
             where = rng.choice(headings[doc])
-            others = [d for d in docs if d != doc and by_doc.get(d)]
-            picked = [rng.choice(by_doc[rng.choice(others)]) for _ in range(3)]
+            picked = [rng.choice(p) for p in rng.sample(by_doc[doc], 3)]
             text = "\n".join(f"* {s}" for s in picked)
             if any(ev in fold(text) for ev in evidence):
                 continue

@@ -154,6 +154,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     modes = list(MODES) if args.retriever == "all" else [args.retriever]
     if args.compare and len(modes) < 2:
         raise EvaluationError("--compare needs --retriever all, or saved runs (--run A --run B)")
+    if args.embedder:
+        from advisor.embeddings import resolve_model
+
+        resolve_model(args.embedder)  # a wrong folder fails before anything runs
     evals = [evaluate(args, eval_settings(args), modes)]
     if args.embedder:
         evals.append(evaluate(args, eval_settings(args, embedder=args.embedder), modes))

@@ -7,6 +7,8 @@ p-value is Bonferroni-corrected by that count: a win is significant when p * pai
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,16 +91,19 @@ def compare_runs(
         raise EvaluationError("a comparison needs at least two runs")
     n_pairs = len(names) * (len(names) - 1) // 2
     ranx_names = [_RANX.get(m, m) for m in metrics]
-    report = compare(
-        Qrels({q: dict(j) for q, j in qrels.items()}),
-        [Run(runs[n], name=n) for n in names],
-        metrics=ranx_names,
-        stat_test=stat_test,
-        n_permutations=permutations,
-        max_p=alpha / n_pairs,
-        make_comparable=True,
-        rounding_digits=4,
-    )
+    with warnings.catch_warnings():
+        # Per-query differences that are all equal make scipy warn (and answer nan): see below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = compare(
+            Qrels({q: dict(j) for q, j in qrels.items()}),
+            [Run(runs[n], name=n) for n in names],
+            metrics=ranx_names,
+            stat_test=stat_test,
+            n_permutations=permutations,
+            max_p=alpha / n_pairs,
+            make_comparable=True,
+            rounding_digits=4,
+        )
     means = {n: {m: float(report.results[n][r]) for m, r in zip(metrics, ranx_names, strict=True)}
              for n in names}
     pairs = []
@@ -106,6 +111,10 @@ def compare_runs(
         for b in names[i + 1 :]:
             for m, r in zip(metrics, ranx_names, strict=True):
                 p = float(report.comparisons[a, b][r]["p_value"])
+                if math.isnan(p):
+                    # The t-test is undefined when every query differs by the same amount:
+                    # no difference at all (p = 1), or the same gain on every query (p = 0).
+                    p = 1.0 if means[a][m] == means[b][m] else 0.0
                 corrected = min(1.0, p * n_pairs)
                 pairs.append(PairResult(a, b, m, means[a][m], means[b][m], p, corrected,
                                         corrected < alpha))
@@ -144,7 +153,7 @@ def pair_rows(comp: Comparison) -> list[list[str]]:
     for p in comp.pairs:
         verdict = f"{p.winner} wins *" if p.winner else "no significant difference"
         rows.append([p.a, p.b, p.metric, f"{p.mean_a:.3f}", f"{p.mean_b:.3f}",
-                     f"{p.p_value:.4f}", f"{p.p_corrected:.4f}", verdict])
+                     _p(p.p_value), _p(p.p_corrected), verdict])
     return rows
 
 
@@ -186,3 +195,7 @@ def read_trec_runs(paths: Sequence[Path]) -> dict[str, Ranked]:
             raise EvaluationError(f"two runs are both called {name!r}: rename a file")
         runs[name] = ranked
     return runs
+
+
+def _p(value: float) -> str:
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
