@@ -7,16 +7,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from advisor.config import Settings
 from advisor.errors import EvaluationError
-from advisor.eval_output import Evaluation, print_saved, report_evaluations, say
+from advisor.eval_output import Evaluation, encode_speed, print_saved, report_evaluations, say
 from advisor.evaluation import Case, RunResult
 
 
@@ -87,25 +85,6 @@ def evaluate(args: argparse.Namespace, settings: Settings, modes: Sequence[str])
         qrels = evidence_qrels(cases, retriever.index.chunks)
         inputs = [args.cases]
     return Evaluation(settings, runs, cases, qrels, retriever, inputs)
-
-
-def encode_speed(evaluation: Evaluation, sample: int = 256) -> dict[str, float]:
-    """Encode throughput on this index's first passages, and one query's encode time."""
-    from advisor.chunking import search_text
-
-    embedder = evaluation.retriever.embedder
-    texts = [search_text(c) for c in evaluation.retriever.index.chunks[:sample]]
-    embedder.embed(texts[:8])  # warm up
-    started = time.perf_counter()
-    embedder.embed(texts)
-    seconds = time.perf_counter() - started
-    times = []
-    for case in evaluation.cases[:50]:
-        t = time.perf_counter()
-        embedder.embed_query(case.question)
-        times.append((time.perf_counter() - t) * 1000)
-    return {"passages_per_s": round(len(texts) / seconds, 1) if seconds else 0.0,
-            "query_ms_p50": round(statistics.median(times), 2) if times else 0.0}
 
 
 def baseline_names(args: argparse.Namespace, runs: Sequence[RunResult]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +63,25 @@ def manifest_for(args: argparse.Namespace, ev: Evaluation) -> dict[str, Any]:
     index = ev.retriever.index
     return run_manifest(ev.settings, argv=args.argv, inputs=ev.inputs,
                         index_manifest=index.manifest, index_path=index.path.resolve())
+
+
+def encode_speed(evaluation: Evaluation, sample: int = 256) -> dict[str, float]:
+    """Encode throughput on this index's first passages, and one query's encode time."""
+    from advisor.chunking import search_text
+
+    embedder = evaluation.retriever.embedder
+    texts = [search_text(c) for c in evaluation.retriever.index.chunks[:sample]]
+    embedder.embed(texts[:8])  # warm up
+    started = time.perf_counter()
+    embedder.embed(texts)
+    seconds = time.perf_counter() - started
+    times = []
+    for case in evaluation.cases[:50]:
+        t = time.perf_counter()
+        embedder.embed_query(case.question)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"passages_per_s": round(len(texts) / seconds, 1) if seconds else 0.0,
+            "query_ms_p50": round(statistics.median(times), 2) if times else 0.0}
 
 
 def comparison_of(args: argparse.Namespace, ev: Evaluation) -> Comparison | None:

@@ -10,6 +10,7 @@ import json
 import re
 import statistics
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,7 +245,10 @@ def compute_metrics(run: RunResult, chunks: Sequence[Chunk] = ()) -> dict[str, f
 
     qrels, ranked = ranx_pair(run, chunks)
     names = [_RANX[k] for k in run.keys if k in _RANX]
-    scores = evaluate(qrels, ranked, names, make_comparable=True)
+    with warnings.catch_warnings():
+        # ranx's compiled recall notes an integer cast it does safely; not ours to show.
+        warnings.filterwarnings("ignore", message="unsafe cast")
+        scores = evaluate(qrels, ranked, names, make_comparable=True)
     latencies = sorted(r.latency_ms for r in run.results)
     out: dict[str, float] = {"n": float(len(run.results))}
     out.update({k: round(float(scores[_RANX[k]]), 4) for k in run.keys if k in _RANX})
