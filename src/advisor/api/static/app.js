@@ -36,15 +36,15 @@
     });
   }
 
-  function feedbackButtons(bubble, queryId) {
-    if (!queryId) return;
+  function feedbackButtons(bubble, token) {
+    if (!token) return;  // the log is off: no votes are kept
     const row = el("div", "feedback");
     [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (pair) {
       const b = el("button", "", pair[1]);
       b.type = "button";
       b.addEventListener("click", function () {
         fetch("/api/feedback", {method: "POST", headers: {"Content-Type": "application/json"},
-          body: JSON.stringify({query_id: queryId, rating: pair[0]})});
+          body: JSON.stringify({feedback_token: token, rating: pair[0]})});
         row.replaceChildren(el("span", "", "Thanks for the feedback."));
       });
       row.appendChild(b);
@@ -116,7 +116,7 @@
               text.textContent = answer;  // the final, checked text
               renderCitations(cites, data.citations);
               if (data.refused) bubble.className = "msg bot notice";
-              feedbackButtons(bubble, data.query_id);
+              feedbackButtons(bubble, data.feedback_token);
             }
           });
       }
