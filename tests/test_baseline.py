@@ -67,3 +67,14 @@ def test_the_committed_baseline_holds_every_dev_retriever_with_its_command() -> 
             assert 0.5 < entry["figures"]["hit@5"] <= 1.0
             assert entry["tolerance"]["hit@5"] == baseline.tolerance_for(
                 "hit@5", entry["figures"]["n"])
+
+
+def test_a_rate_over_fewer_cases_gets_its_own_tolerance(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    baseline.record(path, {"eval-answers a extractive": {"n": 146, "refusal_rate_offtopic": 1.0,
+                                                         "evidence_in_answer": 0.9}},
+                    command=["advisor", "eval-answers", "a.jsonl"],
+                    denominators={"refusal_rate_offtopic": 12, "evidence_in_answer": 134})
+    tol = json.loads(path.read_text(encoding="utf-8"))["entries"]["eval-answers a extractive"]
+    assert tol["tolerance"]["refusal_rate_offtopic"] == baseline.tolerance_for("x", 12)
+    assert tol["tolerance"]["evidence_in_answer"] == baseline.tolerance_for("x", 134)

@@ -111,8 +111,16 @@ def format_rows(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def record(path: Path, runs: Mapping[str, Figures], *, command: list[str]) -> None:
-    """Write (or replace) the entries of these runs, keeping every other entry."""
+def record(
+    path: Path,
+    runs: Mapping[str, Figures],
+    *,
+    command: list[str],
+    denominators: Mapping[str, int] | None = None,
+) -> None:
+    """Write (or replace) the entries of these runs, keeping every other entry; a figure
+    counted over fewer cases than ``n`` (off-topic questions only) names its count in
+    ``denominators``."""
     data = load(path)
     data["format"] = FORMAT
     data.setdefault("about", __doc__.split("\n\n")[1].replace("\n", " "))
@@ -122,7 +130,7 @@ def record(path: Path, runs: Mapping[str, Figures], *, command: list[str]) -> No
         data["entries"][name] = {
             "command": shlex.join(command),
             "figures": flat,
-            "tolerance": {k: tolerance_for(k, n) for k in flat},
+            "tolerance": {k: tolerance_for(k, (denominators or {}).get(k, n)) for k in flat},
         }
     data["entries"] = dict(sorted(data["entries"].items()))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -269,7 +269,8 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
         if not args.json:
             _say(f"per-question answers written to {args.cases_out}")
     inputs = [args.cases, *([args.offtopic] if args.offtopic else [])]
-    with_manifest, code = answers_extras(args, summary, settings, inputs)
+    with_manifest, code = answers_extras(args, summary, settings, inputs,
+                                         answerable=len(cases), offtopic=len(offtopic))
     if args.json:
         print(json.dumps(with_manifest))
     else:

@@ -100,7 +100,8 @@ def baseline_names(args: argparse.Namespace, runs: Sequence[RunResult]) -> dict[
     return out
 
 
-def apply_baseline(args: argparse.Namespace, figures: dict[str, Any]) -> int:
+def apply_baseline(args: argparse.Namespace, figures: dict[str, Any],
+                   denominators: dict[str, int] | None = None) -> int:
     """Check against ``--baseline`` and record into ``--write-baseline``; 1 on a drop."""
     from advisor import baseline
 
@@ -110,7 +111,8 @@ def apply_baseline(args: argparse.Namespace, figures: dict[str, Any]) -> int:
         if "--write-baseline" in argv:
             at = argv.index("--write-baseline")
             del argv[at : at + 2]
-        baseline.record(args.write_baseline, figures, command=["advisor", *argv])
+        baseline.record(args.write_baseline, figures, command=["advisor", *argv],
+                        denominators=denominators)
         say(f"baseline {args.write_baseline}: recorded {', '.join(figures)}")
     if getattr(args, "baseline", None):
         rows = baseline.compare(args.baseline, figures)
@@ -213,12 +215,15 @@ def cmd_baseline(args: argparse.Namespace, run: Callable[[list[str]], int]) -> i
 
 
 def answers_extras(args: argparse.Namespace, summary: dict[str, Any], settings: Settings,
-                   inputs: Sequence[Path]) -> tuple[dict[str, Any], int]:
+                   inputs: Sequence[Path], *, answerable: int,
+                   offtopic: int) -> tuple[dict[str, Any], int]:
     """eval-answers: the summary with its run manifest, and the baseline check's exit code."""
     from advisor.run_manifest import run_manifest
 
     name = f"eval-answers {args.cases.stem} {args.mode}"
-    code = apply_baseline(args, {name: summary})
+    rates = ("evidence_in_answer", "citation_supports", "false_refusal_rate")
+    counts = {**dict.fromkeys(rates, answerable), "refusal_rate_offtopic": offtopic}
+    code = apply_baseline(args, {name: summary}, counts)
     try:
         link = settings.index_dir / settings.index_name
         index_manifest = json.loads((link / "manifest.json").read_text(encoding="utf-8"))
