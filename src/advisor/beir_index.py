@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,8 +29,11 @@ from advisor.index import (
     BuildReport,
     _remove_stale,
     _swap_in,
+    _sync_dir,
+    _sync_tree,
     bm25_tokenize,
     build_faiss,
+    build_lock,
     expected_settings,
     library_versions,
 )
@@ -100,8 +104,29 @@ def build_beir_index(
     """Build ``index_dir/name`` from a BEIR ``corpus.jsonl``; reuse it while the file and the
     settings are unchanged, and reuse the vectors of any text already embedded there or in the
     ``reuse`` indexes (same embedder)."""
-    started = time.perf_counter()
     stage = on_stage or (lambda _msg: None)
+    # One build of a name at a time, as for the main index (index.build_lock).
+    with build_lock(index_dir, name, on_wait=stage):
+        return _build_locked(corpus, embedder=embedder, index_dir=index_dir, name=name,
+                             chunker=chunker, ann=ann, progress=progress, force=force,
+                             stage=stage, batch=batch, reuse=reuse)
+
+
+def _build_locked(
+    corpus: Path,
+    *,
+    embedder: Embedder,
+    index_dir: Path,
+    name: str,
+    chunker: ChunkerSettings,
+    ann: str,
+    progress: bool,
+    force: bool,
+    stage: Callable[[str], None],
+    batch: int,
+    reuse: Iterable[Path],
+) -> BuildReport:
+    started = time.perf_counter()
     link = index_dir / name
     wanted = {**expected_settings(embedder, chunker), "ann": ann}
     digest = file_sha256(corpus)
@@ -118,8 +143,8 @@ def build_beir_index(
     stage(f"checking {corpus}")
     n_chunks, n_sentences, documents = _survey(corpus)
     stage(f"embedding {n_chunks} passages and {n_sentences} sentences")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    target = index_dir / f".{name}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 10**9}"
+    stamp = f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**6}"
+    target = index_dir / f".{name}-{stamp}"  # the versioned-folder name index.py cleans up
     target.mkdir()
     try:
         known = reusable([link, *reuse], embedder)
@@ -137,10 +162,13 @@ def build_beir_index(
             "n_sentences": n_sentences,
             "libraries": library_versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_id": target.name.lstrip("."),
         }
         # The manifest is written last: a folder without one is an unfinished build.
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _sync_tree(target)
         _swap_in(link, target)
+        _sync_dir(index_dir)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
