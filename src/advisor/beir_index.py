@@ -31,12 +31,12 @@ from advisor.index import (
     _swap_in,
     _sync_dir,
     _sync_tree,
-    bm25_tokenize,
     build_faiss,
     build_lock,
     expected_settings,
     library_versions,
 )
+from advisor.text import bm25_tokenize
 from advisor.types import Document
 
 BATCH = 256

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,15 +36,13 @@ from advisor.errors import (
     IndexMismatchError,
     IndexMissingError,
 )
+from advisor.text import bm25_tokenize
 from advisor.types import Chunk, Document, Section
 
 log = logging.getLogger(__name__)
 
 FORMAT = 3
 ANN_KINDS = ("flat", "hnsw", "ivf")
-# bm25s's longer English list (NLTK's: question words, pronouns, auxiliaries too), for
-# telling apart sentences by the words of a question that matter.
-QUESTION_STOPWORDS = "en_plus"
 _FILES = (
     "manifest.json",
     "chunks.jsonl",
@@ -131,26 +128,6 @@ def build_faiss(vectors: Vectors, kind: str = "flat") -> Any:
     if n:
         index.add(vectors)
     return index
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def bm25_tokenize(texts: Sequence[str], *, return_ids: bool = True, stopwords: str = "en") -> Any:
-    """Tokens for BM25: lower-cased, English stop words out, Snowball-stemmed."""
-    import bm25s
-
-    return bm25s.tokenize(
-        list(texts),
-        stopwords=stopwords,
-        stemmer=_stemmer(),
-        return_ids=return_ids,
-        show_progress=False,
-    )
 
 
 def build_bm25(texts: Sequence[str]) -> Any:

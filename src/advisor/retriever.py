@@ -11,9 +11,9 @@ from typing import Any, Literal
 import numpy as np
 
 from advisor.careers import CareerMatcher, CareerMention
-from advisor.chunking import passage_sentences
 from advisor.embeddings import Embedder
-from advisor.index import QUESTION_STOPWORDS, Index, bm25_tokenize
+from advisor.index import Index
+from advisor.text import bm25_tokenize, passage_sentences, question_words
 from advisor.types import Chunk, Hit
 
 Mode = Literal["bm25", "dense", "hybrid"]
@@ -280,8 +280,8 @@ class Retriever:
             if missing:
                 texts = [pool[i][1].text for i in missing]
                 score[missing] = self.embedder.embed(texts) @ vector
-            wanted = bm25_tokenize([query.text], return_ids=False, stopwords=QUESTION_STOPWORDS)
-            coverage, distinct = _overlap(set(wanted[0]), [pool[i][1].words for i in candidates])
+            wanted = question_words([query.text])[0]
+            coverage, distinct = _overlap(set(wanted), [pool[i][1].words for i in candidates])
             s = self.settings
             score[candidates] += s.lexical_weight * coverage + s.distinct_weight * distinct
         return [
@@ -302,9 +302,7 @@ class Retriever:
         )
         found = passage_sentences(chunk.text)
         texts = [f.text for f in found]
-        words = (
-            bm25_tokenize(texts, return_ids=False, stopwords=QUESTION_STOPWORDS) if texts else []
-        )
+        words = question_words(texts)
         out = []
         for pos, (sent, tokens) in enumerate(zip(found, words, strict=True)):
             # Stored vectors follow the chunk's indexed sentences in order; the others are
@@ -350,7 +348,7 @@ def question_overlap(query: str, texts: Sequence[str]) -> tuple[np.ndarray, np.n
     """How much of the question's stemmed content words each text contains: the plain share,
     and the share weighted by how rare each word is among these texts (IDF over the
     candidates, so words every candidate shares count for little)."""
-    tokens = bm25_tokenize([query, *texts], return_ids=False, stopwords=QUESTION_STOPWORDS)
+    tokens = question_words([query, *texts])
     return _overlap(set(tokens[0]), [set(t) for t in tokens[1:]])
 
 
