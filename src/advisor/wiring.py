@@ -10,11 +10,12 @@ from advisor.chat import ChatService, ChatSettings
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
-from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
+from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
+from advisor.query_batcher import BatchingEmbedder
 from advisor.retriever import RetrievalSettings, Retriever
 from advisor.writer import WriterSettings
 
