@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import EvaluationError
-from advisor.retriever import Mode, Retriever
+from advisor.retriever import Retriever
 from advisor.text import fold
 from advisor.types import Chunk, Hit
 
@@ -134,7 +134,7 @@ def is_relevant(chunk: Chunk, case: Case) -> bool:
     return any(fold(e) in text for e in case.evidence)
 
 
-def run_cases(retriever: Retriever, cases: Sequence[Case], mode: Mode) -> RunResult:
+def run_cases(retriever: Retriever, cases: Sequence[Case], mode: str) -> RunResult:
     """Search every case with one retriever mode."""
     results = []
     for case in cases:
@@ -152,7 +152,7 @@ def run_judged(
     retriever: Retriever,
     queries: Sequence[Case],
     qrels: dict[str, dict[str, int]],
-    mode: Mode,
+    mode: str,
 ) -> RunResult:
     """Search standalone queries (no history) judged by graded qrels, 100 deep."""
     results = []
