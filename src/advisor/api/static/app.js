@@ -59,14 +59,16 @@
     const byNumber = {};
     citations.forEach(function (c) { byNumber[c.number] = c; });
     box.replaceChildren();
-    const marker = /\[(\d+)\]/g;
+    const markers = /\[(\d+)\]/g;
     let at = 0, m;
     text = readable(text);
-    while ((m = marker.exec(text)) !== null) {
+    while ((m = markers.exec(text)) !== null) {
       const c = byNumber[m[1]];
       if (!c) continue;
       if (m.index > at) box.appendChild(document.createTextNode(text.slice(at, m.index)));
-      box.appendChild(citeButton(c, m[0], "marker"));
+      const marker = citeButton(c, m[0], "marker");
+      marker.setAttribute("aria-label", "Source " + c.number + ": " + c.title);
+      box.appendChild(marker);
       at = m.index + m[0].length;
     }
     if (at < text.length) box.appendChild(document.createTextNode(text.slice(at)));
@@ -97,7 +99,9 @@
     const box = el("div", "chips " + cls);
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", label);
-    box.appendChild(el("span", "chips-label", label));
+    const caption = el("span", "chips-label", label);
+    caption.setAttribute("aria-hidden", "true");
+    box.appendChild(caption);
     questions.forEach(function (q) {
       const b = el("button", "chip", q);
       b.type = "button";
