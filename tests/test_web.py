@@ -7,6 +7,7 @@ chat-desktop.png and chat-phone.png.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from advisor.api.app import create_app
 from advisor.config import Settings
@@ -277,10 +279,17 @@ def test_counselor_reference_search_and_compare(browser: Any, live_server: str) 
     ("off", "your questions are not kept"),
 ])
 def test_privacy_line_says_what_is_kept_and_how_long(log: str, expected: str) -> None:
-    from fastapi.testclient import TestClient
-
     app = create_app(settings=Settings(query_log=Path(log), query_log_days=7))
     page = TestClient(app).get("/")  # no lifespan: the page needs no service
     assert page.status_code == 200
     line = page.text.split('id="privacy"', 1)[1].split("</p>", 1)[0]
     assert expected in " ".join(line.split())
+
+
+@pytest.mark.parametrize("path", ["/", "/reference"])
+def test_pages_have_nothing_inline_that_a_strict_policy_blocks(path: str) -> None:
+    html = TestClient(create_app(settings=Settings())).get(path).text
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []  # inline script
+    assert re.findall(r"\son[a-z]+\s*=", html) == []  # event handler attributes
+    assert re.findall(r"<style|\sstyle\s*=", html) == []  # inline styles
+    assert re.findall(r"(?:src|href)\s*=\s*\"(?:javascript|data):", html) == []
