@@ -236,7 +236,7 @@ def test_hostile_career_title_shows_as_text_under_csp(browser: Any, hostile_serv
     seen = watch(page)
     page.goto(hostile_server + "/")
     page.locator("#question").fill(
-        "I enjoy sewing, drawing characters and putting on shows for children. "
+        "I enjoy sewing, drawing characters and performing puppet shows for children. "
         "Which career fits me?")
     page.locator("#question").press("Enter")
     answers_done(page, 1)

@@ -76,6 +76,7 @@
 
   function renderCitations(box, citations) {
     box.replaceChildren();
+    if (citations.length) box.appendChild(el("span", "chips-label", "Sources:"));
     citations.forEach(function (c) {
       box.appendChild(citeButton(c, "[" + c.number + "] " + c.title + " › " +
         (c.heading_path[c.heading_path.length - 1] || ""), "cite"));
