@@ -188,3 +188,77 @@ def live_server(fixture_service: Any, tmp_path_factory: pytest.TempPathFactory) 
     yield url
     server.should_exit = True
     thread.join(timeout=15)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def _postgres_bin() -> Path | None:
+    """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), newest first."""
+    import glob
+
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if (Path(folder) / "initdb").is_file():
+            return Path(folder)
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL server in a throwaway folder on 127.0.0.1, run as an unprivileged
+    user (``nobody`` when the tests run as root: postgres refuses root); stopped at the end.
+    Yields the URL of its ``postgres`` database (user ``advisor``, trust auth on loopback)."""
+    import pwd
+    import socket
+    import subprocess
+    import tempfile
+
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed: apt-get install postgresql (see .ci/run)")
+    user = "nobody" if os.geteuid() == 0 else None
+    # Not under pytest's root-only temp folder: the server's user must reach its data.
+    folder = Path(tempfile.mkdtemp(prefix="advisor-pg-"))
+    if user:
+        entry = pwd.getpwnam(user)
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+    data, logfile = folder / "data", folder / "server.log"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def run(*args: str) -> None:
+        done = subprocess.run(args, user=user, cwd=folder, capture_output=True, text=True,
+                              check=False, timeout=180)
+        if done.returncode != 0:
+            log = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr}{done.stdout}{log}")
+
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-U", "advisor", "--auth=trust",
+            "--no-locale", "-E", "UTF8", "--no-sync")
+        # fsync off: a throwaway server that dies with the tests loses nothing anyone needs.
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(logfile), "-w", "-t", "120",
+            "-o", f"-h 127.0.0.1 -p {port} -k {folder} -F", "start")
+        yield f"postgresql://advisor@127.0.0.1:{port}/postgres"
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                           user=user, cwd=folder, capture_output=True, check=False, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server for one test; dropped after it."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

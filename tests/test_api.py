@@ -29,6 +29,7 @@ def test_health_and_readiness(live_server: str) -> None:
     assert httpx.get(live_server + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(live_server + "/readyz").json()
     assert ready["ready"] is True and ready["chunks"] > 0
+    assert ready["index"].startswith("default-")  # the build id of the index served
 
 
 def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> None:
@@ -40,12 +41,15 @@ def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> Non
     assert data["citations"][0]["doc_id"] == "1-Lighthouse_Keeper"
     assert data["citations"][0]["url"].startswith("https://")
     assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
-    assert data["query_id"] >= 1
+    assert data["query_id"] >= 1 and len(data["feedback_token"]) >= 32
     feedback = httpx.post(live_server + "/api/feedback",
-                          json={"query_id": data["query_id"], "rating": "up"})
+                          json={"feedback_token": data["feedback_token"], "rating": "up"})
     assert feedback.json() == {"ok": True}
+    # Votes need the token: a query id, or a token that came with no answer, gets nowhere.
     assert httpx.post(live_server + "/api/feedback",
-                      json={"query_id": 999999, "rating": "up"}).status_code == 404
+                      json={"query_id": data["query_id"], "rating": "up"}).status_code == 422
+    assert httpx.post(live_server + "/api/feedback",
+                      json={"feedback_token": "Z" * 32, "rating": "up"}).status_code == 404
 
 
 def test_chat_streams_sources_tokens_and_done(live_server: str) -> None:

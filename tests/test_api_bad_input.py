@@ -46,8 +46,10 @@ CASES: list[tuple[str, str, dict, set[int]]] = [
     ("GET", "/api/careers/" + "a" * 300, {}, {422}),
     ("GET", "/api/compare", {"params": {"a": "2-Beekeeper"}}, {422}),
     ("GET", "/api/compare", {"params": {"a": "2-Beekeeper", "b": "../secret"}}, {422}),
-    ("POST", "/api/feedback", {"json": {"query_id": "one", "rating": "up"}}, {422}),
-    ("POST", "/api/feedback", {"json": {"query_id": 1, "rating": "meh"}}, {422}),
+    ("POST", "/api/feedback", {"json": {"feedback_token": 1, "rating": "up"}}, {422}),
+    ("POST", "/api/feedback", {"json": {"feedback_token": "A" * 32, "rating": "meh"}}, {422}),
+    ("POST", "/api/feedback", {"json": {"feedback_token": "../" * 12, "rating": "up"}}, {422}),
+    ("POST", "/api/feedback", {"json": {"query_id": 1, "rating": "up"}}, {422}),
     ("POST", "/v1/chat/completions", {"json": {"messages": []}}, {422}),
     ("POST", "/v1/chat/completions", {"json": {"messages": [
         {"role": "assistant", "content": "last is not a user"}]}}, {422}),

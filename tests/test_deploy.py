@@ -200,6 +200,27 @@ def test_compose_matches_the_compose_spec() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_compose_keeps_the_query_log_in_a_healthy_postgres() -> None:
+    services = _load_yaml(COMPOSE)["services"]
+    postgres, advisor = services["postgres"], services["advisor"]
+    assert postgres["image"].split(":")[0] == "postgres" and ":" in postgres["image"]
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    data = next(v for v in postgres["volumes"] if v.endswith(":/var/lib/postgresql/data"))
+    assert data.split(":")[0] in _load_yaml(COMPOSE)["volumes"]
+    assert advisor["depends_on"]["postgres"]["condition"] == "service_healthy"
+    # No default password: compose refuses to start without one.
+    assert postgres["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    url = re.fullmatch(
+        r"postgresql://(\w+):\$\{POSTGRES_PASSWORD:\?[^}]*\}@(\w+):5432/(\w+)",
+        advisor["environment"]["ADVISOR_DATABASE_URL"],
+    )
+    assert url, advisor["environment"]["ADVISOR_DATABASE_URL"]
+    user, host, database = url.groups()
+    env = postgres["environment"]
+    assert (user, host, database) == (env["POSTGRES_USER"], "postgres", env["POSTGRES_DB"])
+    assert "ADVISOR_QUERY_LOG" not in advisor["environment"]
+
+
 def _container_port(mapping: str) -> int:
     return int(str(mapping).split(":")[-1].split("/")[0])
 
@@ -237,6 +258,8 @@ def _exported() -> dict[str, set[str]]:
     m.refusals.inc()
     m.queue_depth.set(1)
     m.feedback.labels(rating="up").inc()
+    m.querylog_errors.labels(operation="record").inc()
+    m.index_reloads.labels(outcome="swapped").inc()
     # A metric added to Metrics without a sample above would hide from this test.
     unobserved = [fam.name for fam in m.registry.collect() if not fam.samples]
     assert not unobserved, f"observe one sample of {unobserved} in this test"
@@ -343,6 +366,13 @@ def test_k8s_objects_refer_to_each_other() -> None:
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert api["securityContext"]["runAsNonRoot"] is True
     assert [e["configMapRef"]["name"] for e in container["envFrom"]] == ["advisor-config"]
+    # The shared query log: ADVISOR_DATABASE_URL from a Secret that holds that key; no SQLite.
+    env = {e["name"]: e for e in container["env"]}
+    secret_ref = env["ADVISOR_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+    secret = _by_kind("Secret")[secret_ref["name"]]
+    assert secret_ref["key"] in secret["stringData"]
+    assert secret["stringData"][secret_ref["key"]].startswith("postgresql://")
+    assert "ADVISOR_QUERY_LOG" not in config and "ADVISOR_DATABASE_URL" not in config
     index_mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/app/indexes")
     assert index_mount["readOnly"] is True
     volume = next(v for v in api["volumes"] if v["name"] == index_mount["name"])
@@ -360,6 +390,11 @@ def test_k8s_objects_refer_to_each_other() -> None:
             selector <= d["spec"]["template"]["metadata"]["labels"].items()
             for d in deployments.values()
         ), f"Service {name} selects no Deployment"
+
+    # Replicas send requests side by side: llama-cpp-python's server must queue them, not cut
+    # the running stream off (its default).
+    llm = deployments["advisor-llm"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert llm[llm.index("--interrupt_requests") + 1] == "False"
 
     hpa = next(iter(_by_kind("HorizontalPodAutoscaler").values()))
     assert hpa["apiVersion"] == "autoscaling/v2"

@@ -306,3 +306,167 @@ def test_error_event_is_a_generation_error() -> None:
     )
     with pytest.raises(GenerationError, match="out of memory"):
         list(remote.stream(ask("hi"), max_tokens=4))
+
+
+# --- Requests in flight to a remote model server -------------------------------------------
+
+# llama-cpp-python's own server app, behind an ASGI wrapper that counts the chat requests in
+# flight at the server (and shows the peak at /inflight; DELETE /inflight resets it). The
+# server must not interrupt a stream when another request arrives (its default).
+COUNTING_SERVER = """
+import json, sys
+import uvicorn
+from llama_cpp.server.app import create_app
+from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+model, port = sys.argv[1], int(sys.argv[2])
+app = create_app(
+    server_settings=ServerSettings(host="127.0.0.1", port=port, interrupt_requests=False),
+    model_settings=[ModelSettings(model=model, model_alias="advisor", n_ctx=1024,
+                                  n_threads=1, verbose=False)],
+)
+count = {"now": 0, "peak": 0}
+
+async def counting(scope, receive, send):
+    path = scope.get("path")
+    if scope["type"] == "http" and path == "/inflight":
+        if scope["method"] == "DELETE":
+            count["peak"] = count["now"]
+        body = json.dumps(count).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+        return
+    if scope["type"] == "http" and path == "/v1/chat/completions":
+        count["now"] += 1
+        count["peak"] = max(count["peak"], count["now"])
+        open_ = [True]
+
+        def end():
+            if open_[0]:
+                open_[0] = False
+                count["now"] -= 1
+
+        async def counted_send(message):
+            # A request ends for its client with the [DONE] event; the server's own clean-up
+            # after it must not count as in flight.
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last or b"[DONE]" in message.get("body", b""):
+                end()
+            await send(message)
+
+        try:
+            await app(scope, receive, counted_send)
+        finally:
+            end()
+        return
+    await app(scope, receive, send)
+
+uvicorn.run(counting, host="127.0.0.1", port=port, log_level="warning")
+"""
+
+
+@pytest.fixture(scope="module")
+def counting_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pytest.importorskip("sse_starlette", reason="needs llama-cpp-python[server]")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("counting") / "server.log"
+    command = [sys.executable, "-c", COUNTING_SERVER, str(model_path), str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the counting server exited: {log_path.read_text()[-2000:]}")
+                try:
+                    if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the counting server is not up: {log_path.read_text()[-2000:]}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def _ask_at_once(remote: OpenAICompatibleGenerator, n: int) -> list[str]:
+    start = threading.Barrier(n)
+    answers: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker(question: str) -> None:
+        try:
+            start.wait()
+            answers.append("".join(remote.stream(ask(question), max_tokens=8)))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(q,)) for q in QUESTIONS[:n]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return answers
+
+
+@pytest.mark.parametrize("concurrency", [4, 1])
+def test_concurrency_requests_are_in_flight_at_the_server_at_once(
+    counting_server: str, concurrency: int
+) -> None:
+    httpx.delete(f"{counting_server}/inflight")
+    remote = OpenAICompatibleGenerator(
+        base_url=counting_server, queue_size=8, concurrency=concurrency, timeout=120
+    )
+    try:
+        answers = _ask_at_once(remote, 6)
+        assert len(answers) == 6 and all(a.strip() for a in answers)
+        seen = httpx.get(f"{counting_server}/inflight").json()
+        # Six asked at once: exactly `concurrency` reached the server together, no more.
+        assert seen == {"now": 0, "peak": concurrency}
+        assert remote.concurrency == concurrency and remote.queue_depth == 0
+        assert remote.mean_seconds is not None and remote.mean_seconds > 0
+    finally:
+        remote.close()
+
+
+def test_wiring_gives_the_remote_tier_its_concurrency_and_the_local_model_one(
+    model_path: Path,
+) -> None:
+    from advisor.config import Settings
+    from advisor.wiring import generator_for
+
+    remote = generator_for(Settings(llm_url="http://127.0.0.1:9", llm_concurrency=3))
+    local = generator_for(Settings(llm_model=model_path, llm_concurrency=3))
+    assert getattr(remote, "concurrency", None) == 3
+    assert getattr(local, "concurrency", None) == 1
+    remote.close()  # type: ignore[attr-defined]
+
+
+def test_the_queue_knows_how_long_the_running_turn_has_taken() -> None:
+    queue = RequestQueue(size=2)
+    release = threading.Event()
+
+    def slow() -> Pieces:
+        yield "a"
+        release.wait(5)
+        yield "b"
+
+    assert queue.running_seconds == 0.0 and queue.mean_seconds is None
+    first = queue.run(slow, timeout=None)
+    assert next(first) == "a"
+    time.sleep(0.3)
+    assert queue.running_seconds >= 0.3
+    release.set()
+    assert list(first) == ["b"]
+    assert queue.running_seconds == 0.0
+    assert queue.mean_seconds is not None and queue.mean_seconds >= 0.3  # the first, unbiased

@@ -83,9 +83,9 @@ def watch(page: Any) -> dict[str, list[str]]:
 
 
 def answers_done(page: Any, n: int) -> None:
-    """Wait until n answers have their 'done' (the thumbs appear with it)."""
-    page.wait_for_function(f"() => document.querySelectorAll('.feedback').length === {n}",
-                           timeout=120_000)
+    """Wait until n answers have had their 'done' event."""
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.msg.bot[data-done]').length === {n}", timeout=120_000)
 
 
 def test_student_chat_streams_queues_follow_ups_and_stays_inert(browser: Any,

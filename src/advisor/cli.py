@@ -320,10 +320,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from advisor.report import print_report
+    from advisor.errors import InputError
+    from advisor.report import print_report, print_summary, summarize
 
     settings = _settings(args)
-    return print_report(args.log or settings.query_log, as_json=args.json)
+    if args.log:
+        return print_report(args.log, as_json=args.json)
+    url = args.database_url or settings.database_url
+    if not args.database_url and str(settings.query_log) == "off":
+        raise InputError("the query log is off (ADVISOR_QUERY_LOG=off): nothing to report")
+    if not url:
+        return print_report(settings.query_log, as_json=args.json)
+    from advisor.querylog_pg import PostgresLog
+
+    store = PostgresLog(url)
+    try:
+        return print_summary(summarize(store), as_json=args.json)
+    finally:
+        store.close()
 
 
 # ---------------------------------------------------------------- entry point
@@ -389,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("report", cmd_report, "summarize the query log")
     p.add_argument("--log", type=Path, help="SQLite query log (default: settings)")
+    p.add_argument(
+        "--database-url", help="PostgreSQL URL of a shared log (default: ADVISOR_DATABASE_URL)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

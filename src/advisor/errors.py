@@ -14,6 +14,7 @@ AdvisorError
 │   └── BusyError          the generation queue is full (retry later)
 ├── InputError             a question, history or id is invalid
 │   └── NotFoundError      an unknown career or chunk id
+├── QueryLogError          the query log cannot be opened, read or written
 └── EvaluationError        a benchmark case file is invalid
 """
 
@@ -83,6 +84,10 @@ class InputError(AdvisorError):
 
 class NotFoundError(InputError):
     """An unknown career or chunk id."""
+
+
+class QueryLogError(AdvisorError):
+    """The query log (SQLite file or PostgreSQL database) cannot be opened, read or written."""
 
 
 class EvaluationError(AdvisorError):

@@ -1,14 +1,17 @@
 """Generator protocol; the in-process llama.cpp and the OpenAI-compatible implementations.
 
-One model serves one request at a time: every stream passes through a ``RequestQueue`` that
-admits at most ``queue_size`` requests (running + waiting, ``BusyError`` beyond that) and holds
-one lock for the whole of a stream, so llama.cpp is never entered by two threads at once.
+Every stream passes through a ``RequestQueue`` that admits at most ``queue_size`` requests
+(running + waiting, ``BusyError`` beyond that) and lets ``slots`` of them run at once, each
+holding its slot for the whole of its stream. The in-process model has one slot, so llama.cpp
+is never entered by two threads at once; a remote server with parallel slots (vLLM, llama.cpp's
+``llama-server --parallel N``) gets ``ADVISOR_LLM_CONCURRENCY`` requests in flight.
 """
 
 from __future__ import annotations
 
 import collections.abc
 import importlib.util
+import itertools
 import json
 import threading
 import time
@@ -67,27 +70,49 @@ def default_model_path() -> Path:
 
 
 class RequestQueue:
-    """A bounded admission counter plus one lock: requests wait in line, one runs at a time.
+    """A bounded admission counter plus ``slots`` turns: requests wait in line, at most
+    ``slots`` run at once (one for the in-process model).
 
-    ``queue_size`` is the most requests admitted at once, the running one included.
-    ``tokens_generated`` counts the pieces streamed so far (for llama.cpp one piece is one
-    token, except where stop-sequence or UTF-8 buffering joins a few).
+    ``size`` is the most requests admitted at once, the running ones included (never fewer
+    than ``slots``). ``tokens_generated`` counts the pieces streamed so far (for llama.cpp one
+    piece is one token, except where stop-sequence or UTF-8 buffering joins a few).
     """
 
-    def __init__(self, *, size: int) -> None:
+    def __init__(self, *, size: int, slots: int = 1) -> None:
         if size < 1:
             raise ValueError("queue size must be at least 1")
-        self.size = size
+        if slots < 1:
+            raise ValueError("a queue needs at least one slot")
+        self.slots = slots
+        self.size = max(size, slots)
         self.tokens_generated = 0
         self._admitted = 0
         self._counter = threading.Lock()
-        self._model = threading.Lock()
-        self._mean_seconds = 0.0  # moving average of one request's turn, for retry_after
+        self._model = threading.BoundedSemaphore(slots)
+        # Moving average of one request's turn (generation only, not the wait before it).
+        self._mean_seconds: float | None = None
+        self._running: dict[int, float] = {}  # number of a running turn -> when it started
+        self._turns = itertools.count()
 
     @property
     def queue_depth(self) -> int:
         """Requests admitted now: waiting plus running."""
         return self._admitted
+
+    @property
+    def mean_seconds(self) -> float | None:
+        """How long one request's generation takes, on a moving average; None until the
+        first one ends."""
+        return self._mean_seconds
+
+    @property
+    def running_seconds(self) -> float:
+        """How long the longest generation running now has taken so far (0 when none): a
+        turn that already outlasts the average says more about the next wait than the
+        average does."""
+        with self._counter:
+            starts = list(self._running.values())
+        return time.monotonic() - min(starts) if starts else 0.0
 
     def run(self, produce: Callable[[], Pieces], *, timeout: float | None) -> Pieces:
         """Admit now (BusyError if full) and return an iterator that streams ``produce()``
@@ -95,7 +120,8 @@ class RequestQueue:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._counter:
             if self._admitted >= self.size:
-                retry = max(1.0, round(self._mean_seconds * self._admitted, 1))
+                turn = (self._mean_seconds or 0.0) / self.slots
+                retry = max(1.0, round(turn * self._admitted, 1))
                 raise BusyError(
                     f"the model is busy: {self._admitted} requests are waiting", retry_after=retry
                 )
@@ -111,10 +137,13 @@ class RequestQueue:
     ) -> Pieces:
         try:
             yield ""
-            wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self._model.acquire(timeout=wait):
                 raise GenerationError(f"timed out after {timeout}s waiting for the model")
             started = time.monotonic()
+            with self._counter:
+                turn = next(self._turns)
+                self._running[turn] = started
             try:
                 source = produce()
                 try:
@@ -123,12 +152,17 @@ class RequestQueue:
                             raise GenerationError(
                                 f"generation timed out after {timeout}s ({count} pieces streamed)"
                             )
-                        self.tokens_generated += 1  # only the lock holder writes it
+                        with self._counter:
+                            self.tokens_generated += 1
                         yield piece
                 finally:
-                    source.close()  # stop the model while this request still holds the lock
+                    source.close()  # stop the model while this request still holds its slot
             finally:
-                self._mean_seconds = 0.7 * self._mean_seconds + 0.3 * (time.monotonic() - started)
+                took = time.monotonic() - started
+                with self._counter:
+                    self._running.pop(turn, None)
+                    mean = self._mean_seconds
+                    self._mean_seconds = took if mean is None else 0.7 * mean + 0.3 * took
                 self._model.release()
         finally:
             with self._counter:
@@ -149,6 +183,21 @@ class _Queued:
     def tokens_generated(self) -> int:
         """Pieces streamed so far (one per token, give or take)."""
         return self.queue.tokens_generated
+
+    @property
+    def concurrency(self) -> int:
+        """Requests that run on the model at once."""
+        return self.queue.slots
+
+    @property
+    def mean_seconds(self) -> float | None:
+        """Measured time of one generation (moving average), None before the first."""
+        return self.queue.mean_seconds
+
+    @property
+    def running_seconds(self) -> float:
+        """Time so far of the longest generation running now (0 when none)."""
+        return self.queue.running_seconds
 
 
 class LlamaCppGenerator(_Queued):
@@ -249,8 +298,9 @@ class LlamaCppGenerator(_Queued):
 class OpenAICompatibleGenerator(_Queued):
     """Any OpenAI-compatible chat server (llama.cpp, vLLM, Ollama ...) reached over HTTP.
 
-    ``base_url`` is the server's root; a trailing ``/v1`` is accepted too. ``transport`` is the
-    httpx seam for tests.
+    ``base_url`` is the server's root; a trailing ``/v1`` is accepted too. ``concurrency``
+    requests are in flight at once (size it to the server's parallel slots). ``transport`` is
+    the httpx seam for tests.
     """
 
     def __init__(
@@ -261,6 +311,7 @@ class OpenAICompatibleGenerator(_Queued):
         api_key: str = "not-needed",
         context_size: int = 2048,
         queue_size: int = 8,
+        concurrency: int = 1,
         timeout: float = 60.0,
         transport: Any = None,
     ) -> None:
@@ -269,10 +320,15 @@ class OpenAICompatibleGenerator(_Queued):
         self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self.name = model
         self.context_size = context_size
-        self.queue = RequestQueue(size=queue_size)
+        self.queue = RequestQueue(size=queue_size, slots=concurrency)
         self.timeout = timeout
+        # One pooled connection per request in flight, so none waits for a connection.
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.Client(
-            timeout=timeout, transport=transport, headers={"Authorization": f"Bearer {api_key}"}
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            headers={"Authorization": f"Bearer {api_key}"},
         )
         self._encoding: Any = None
 

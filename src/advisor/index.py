@@ -270,6 +270,7 @@ def build_index(
             "n_sentences": len(sentences),
             "libraries": library_versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_id": target.name.lstrip("."),  # /readyz shows it; a server reloads on change
         }
         # The manifest is written last: a folder without one is an unfinished build.
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -123,6 +123,7 @@ def generator_for(settings: Settings) -> Generator:
             api_key=settings.llm_api_key,
             context_size=settings.llm_context,
             queue_size=settings.queue_size,
+            concurrency=settings.llm_concurrency,
             timeout=settings.generation_timeout,
         )
     return LlamaCppGenerator(
@@ -130,6 +131,19 @@ def generator_for(settings: Settings) -> Generator:
         context_size=settings.llm_context,
         threads=settings.llm_threads,
         queue_size=settings.queue_size,
+    )
+
+
+def with_index(service: ChatService, index: Index) -> ChatService:
+    """The same service over another index: same embedder, retrieval settings, prompts and
+    model (a server swaps in a rebuilt index with it)."""
+    old = service.retriever
+    retriever = Retriever(index=index, embedder=old.embedder, settings=old.settings)
+    return ChatService(
+        retriever=retriever,
+        prompts=service.prompts,
+        generator=service.generator,
+        settings=service.settings,
     )
 
 

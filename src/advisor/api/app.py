@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -14,10 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from advisor import __version__
+from advisor.api.admission import ModelGate
 from advisor.api.metrics import Metrics
-from advisor.api.querylog import QueryLog
+from advisor.api.recorder import Recorder, open_store
+from advisor.api.reload import IndexWatcher
 from advisor.api.state import AppState
 from advisor.chat import ChatService
 from advisor.config import Settings
@@ -42,16 +46,27 @@ def create_app(
     """The app; with ``service`` None it builds one from settings when it starts."""
     settings = settings or Settings()
     state = AppState(settings=settings, metrics=Metrics(), service=service)
+    state.gate = ModelGate(
+        max_wait_s=settings.max_wait_s,
+        prior_s=settings.generation_timeout,
+        extractive_limit=settings.search_queue_size,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state.querylog = QueryLog(query_log or settings.query_log)
+        store = await run_in_threadpool(open_store, settings, state.metrics, path=query_log)
+        state.querylog = Recorder(store, state.metrics)
         if service is not None:
+            state.build()
             state.ready.set()
         else:
             threading.Thread(target=_load, args=(state,), name="advisor-load", daemon=True).start()
+        tasks = _background(state, service)
         yield
-        state.querylog.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await run_in_threadpool(state.querylog.close)
 
     app = FastAPI(
         title="advisor",
@@ -69,6 +84,21 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(_Guard, metrics=state.metrics)
     return app
+
+
+def _background(state: AppState, service: ChatService | None) -> list[asyncio.Task[None]]:
+    """Retention of the query log, and the watcher that swaps in a rebuilt index."""
+    from advisor.wiring import chunker_for
+
+    settings = state.settings
+    assert state.querylog is not None
+    tasks = [asyncio.create_task(state.querylog.keep_for(settings.query_log_days))]
+    # A service passed in watches the link it was loaded through; a built one the settings'.
+    link = service.retriever.index.path if service else settings.index_dir / settings.index_name
+    if link.is_symlink() or service is None:
+        watcher = IndexWatcher(state, link=link, chunker=chunker_for(settings))
+        tasks.append(asyncio.create_task(watcher.run(settings.reload_s)))
+    return tasks
 
 
 def _load(state: AppState) -> None:
@@ -90,6 +120,7 @@ def _load(state: AppState) -> None:
             with_model=state.settings.mode != "extractive",
             batch_queries=True,
         )
+        state.build()
         state.ready.set()
         log.warning("advisor ready in %.1f s", time.perf_counter() - started)
     except AdvisorError as exc:

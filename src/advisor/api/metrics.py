@@ -50,7 +50,7 @@ class Metrics:
         )
         self.answers = Counter(
             "advisor_answers_total",
-            "Answers given, by mode and outcome.",
+            "Answers given, by mode (extractive_busy: the model was busy) and outcome.",
             ["mode", "outcome"],
             registry=r,
         )
@@ -66,4 +66,16 @@ class Metrics:
         )
         self.feedback = Counter(
             "advisor_feedback_total", "Thumbs up/down from users.", ["rating"], registry=r
+        )
+        self.querylog_errors = Counter(
+            "advisor_querylog_errors_total",
+            "Query-log operations that failed (the answers still went out).",
+            ["operation"],
+            registry=r,
+        )
+        self.index_reloads = Counter(
+            "advisor_index_reloads_total",
+            "New index builds seen by the server: swapped in, or refused (the old one served on).",
+            ["outcome"],
+            registry=r,
         )

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from advisor.querylog import TOKEN_PATTERN
+
 MAX_QUESTION = 2000
 MAX_TURN = 4000
 MAX_HISTORY = 20
@@ -68,6 +70,9 @@ class ChatResponse(BaseModel):
     timings: dict[str, float]
     notices: list[str] = []
     query_id: int | None = None
+    feedback_token: str | None = Field(
+        default=None, description="Send it back with a vote on this answer (POST /api/feedback)."
+    )
 
 
 class SearchRequest(BaseModel):
@@ -85,10 +90,12 @@ class SearchRequest(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    """Thumbs up or down on one answer."""
+    """Thumbs up or down on one answer; a second vote with the same token replaces the first."""
 
     model_config = ConfigDict(extra="forbid")
-    query_id: int = Field(ge=1)
+    feedback_token: str = Field(
+        pattern=TOKEN_PATTERN, description="The feedback_token that came with the answer."
+    )
     rating: Literal["up", "down"]
     comment: str = Field(default="", max_length=1000)
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advisor.api.metrics import Metrics
-from advisor.api.querylog import QueryLog
 from advisor.chat import ChatService
 from advisor.config import Settings
+from advisor.index import Index
+
+if TYPE_CHECKING:
+    from advisor.api.admission import ModelGate
+    from advisor.api.recorder import Recorder
 
 
 @dataclass
@@ -18,6 +25,21 @@ class AppState:
     settings: Settings
     metrics: Metrics
     service: ChatService | None = None
-    querylog: QueryLog | None = None
+    querylog: Recorder | None = None
+    gate: ModelGate | None = None
     error: str | None = None
+    #: The build id of the index being served (``/readyz`` shows it).
+    index_build: str | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+
+    def build(self) -> str | None:
+        """The served index's build id, taken from the service when not yet known."""
+        if self.index_build is None and self.service is not None:
+            self.index_build = index_build(self.service.retriever.index)
+        return self.index_build
+
+
+def index_build(index: Index) -> str:
+    """The build id of a loaded index: its manifest's, else its folder's name."""
+    folder = Path(os.path.realpath(index.path)).name.lstrip(".")
+    return str(index.manifest.get("build_id") or folder)

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from advisor.api.admission import Decision, choose_mode
 from advisor.api.deps import ServiceDep, StateDep
 from advisor.api.schemas import ChatRequest, ChatResponse, FeedbackRequest
 from advisor.api.state import AppState
 from advisor.chat import ChatEvent, ChatService
-from advisor.errors import NotFoundError
+from advisor.errors import NotFoundError, QueryLogError
 from advisor.types import Answer, Citation, Turn
 
 router = APIRouter(tags=["chat"])
@@ -49,10 +50,11 @@ class Events:
 
 
 def open_events(
-    service: ChatService, question: str, history: list[Turn], mode: Any
+    service: ChatService, question: str, history: list[Turn], decision: Decision
 ) -> tuple[Events, ChatEvent]:
-    """Start answering; raises InputError / BusyError before anything is sent."""
-    events = Events(service.stream(question, history, mode=mode))
+    """Start answering in the decided mode; raises InputError / BusyError before anything is
+    sent (the decision's place at the gate is freed when the events end)."""
+    events = Events(decision.wrap(service.stream(question, history, mode=decision.mode)))
     first = next(events)
     return events, first
 
@@ -63,7 +65,9 @@ def citation_json(c: Citation) -> dict[str, Any]:
     return out
 
 
-def answer_json(answer: Answer, query_id: int | None) -> dict[str, Any]:
+def answer_json(
+    answer: Answer, query_id: int | None, feedback_token: str | None = None
+) -> dict[str, Any]:
     return ChatResponse(
         answer=answer.text,
         citations=[citation_json(c) for c in answer.citations],
@@ -72,11 +76,13 @@ def answer_json(answer: Answer, query_id: int | None) -> dict[str, Any]:
         timings=dict(answer.timings),
         notices=list(answer.notices),
         query_id=query_id,
+        feedback_token=feedback_token,
     ).model_dump()
 
 
-def record(state: AppState, answer: Answer) -> int | None:
-    """Metrics and query log for one answer; returns the query id."""
+async def record(state: AppState, answer: Answer) -> tuple[int | None, str | None]:
+    """Metrics and query log for one answer; its query id and feedback token (None, None
+    when the log is off or failed: the answer goes out all the same)."""
     m = state.metrics
     t = answer.timings
     m.retrieval_seconds.observe(t.get("retrieval_ms", 0.0) / 1000)
@@ -86,9 +92,9 @@ def record(state: AppState, answer: Answer) -> int | None:
     if answer.refused:
         m.refusals.inc()
     if state.querylog is None or state.service is None:
-        return None
+        return None, None
     careers = state.service.retriever.careers.find(answer.query)
-    return state.querylog.record(answer, careers[0].doc_id if careers else None)
+    return await state.querylog.record(answer, careers[0].doc_id if careers else None)
 
 
 def turns(body: ChatRequest) -> list[Turn]:
@@ -105,14 +111,15 @@ def sse(event: str, data: dict[str, Any]) -> str:
     response_model=ChatResponse,
 )
 async def chat(body: ChatRequest, request: Request, service: ServiceDep, state: StateDep) -> Any:
+    decision = choose_mode(state.gate, service, body.mode)
     events, first = await run_in_threadpool(
-        open_events, service, body.question, turns(body), body.mode
+        open_events, service, body.question, turns(body), decision
     )
     wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
     if not wants_stream:
         answer = await run_in_threadpool(_finish, events, first)
         state.metrics.tokens_generated.inc(_tokens(service, answer))
-        return answer_json(answer, record(state, answer))
+        return answer_json(answer, *await record(state, answer))
     return StreamingResponse(
         _stream(events, first, state, service),
         media_type="text/event-stream",
@@ -153,17 +160,21 @@ async def _stream(
             elif event.kind == "error":
                 yield sse("error", {"message": event.text})
             elif event.kind == "done" and event.answer is not None:
-                yield sse("done", answer_json(event.answer, record(state, event.answer)))
+                yield sse("done", answer_json(event.answer, *await record(state, event.answer)))
     finally:
         # A client that went away cancels its generation and frees the model.
         await run_in_threadpool(events.close)
 
 
 @router.post("/api/feedback", tags=["chat"], summary="Thumbs up or down on an answer")
-def feedback(body: FeedbackRequest, state: StateDep) -> dict[str, bool]:
-    if state.querylog is None or not state.querylog.feedback(
-        body.query_id, body.rating, body.comment
-    ):
-        raise NotFoundError(f"no answer with query_id {body.query_id}")
+async def feedback(body: FeedbackRequest, state: StateDep) -> dict[str, bool]:
+    """A vote needs the answer's feedback token; a second vote replaces the first."""
+    if state.querylog is None or not state.querylog.enabled:
+        raise NotFoundError("feedback is not kept: the query log is off")
+    stored = await state.querylog.feedback(body.feedback_token, body.rating, body.comment)
+    if stored is None:
+        raise QueryLogError("the feedback could not be saved; please try again later")
+    if not stored:
+        raise NotFoundError("no answer has this feedback token")
     state.metrics.feedback.labels(body.rating).inc()
     return {"ok": True}

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from advisor.api.admission import choose_mode
 from advisor.api.deps import ServiceDep, StateDep
 from advisor.api.routes.chat import Events, _finish, citation_json, open_events, record
 from advisor.api.schemas import MAX_QUESTION, OpenAIChatRequest
@@ -55,12 +56,13 @@ def models() -> dict[str, Any]:
 @router.post("/v1/chat/completions", summary="OpenAI-style chat completion; sources extra")
 async def completions(body: OpenAIChatRequest, service: ServiceDep, state: StateDep) -> Any:
     question, history = conversation(body)
-    events, first = await run_in_threadpool(open_events, service, question, history, None)
+    decision = choose_mode(state.gate, service, None)
+    events, first = await run_in_threadpool(open_events, service, question, history, decision)
     ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(_finish, events, first)
-        record(state, answer)
+        await record(state, answer)
         return {
             "id": ident,
             "object": "chat.completion",
@@ -107,7 +109,7 @@ async def _chunks(
             if event.kind == "token":
                 yield chunk({"content": event.text})
             elif event.kind == "done" and event.answer is not None:
-                record(state, event.answer)
+                await record(state, event.answer)
                 yield chunk({}, "stop", sources=[citation_json(c) for c in event.answer.citations])
         yield "data: [DONE]\n\n"
     finally:

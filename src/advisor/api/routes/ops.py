@@ -27,6 +27,7 @@ def readyz(state: StateDep, response: Response) -> dict[str, object]:
         "error": state.error,
         "chunks": len(service.retriever.index.chunks) if service else 0,
         "model": getattr(service.generator, "name", None) if service else None,
+        "index": state.build(),
     }
 
 

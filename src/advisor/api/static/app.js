@@ -118,11 +118,8 @@
     return c ? c.title.replace(/^\s*\d+[.)]\s*/, "") : id;
   }
 
-  function feedbackButtons(bubble, data) {
-    // The unguessable feedback_token once the server hands one out; the query id before that.
-    const vote = data.feedback_token ? {feedback_token: data.feedback_token}
-      : data.query_id ? {query_id: data.query_id} : null;
-    if (!vote) return;
+  function feedbackButtons(bubble, token) {
+    if (!token) return;  // the log is off: no votes are kept
     const row = el("div", "feedback");
     [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (pair) {
       const b = el("button", "", pair[1]);
@@ -132,7 +129,7 @@
         try {
           const response = await fetch("/api/feedback", {method: "POST",
             headers: {"Content-Type": "application/json"},
-            body: JSON.stringify(Object.assign({rating: pair[0]}, vote))});
+            body: JSON.stringify({feedback_token: token, rating: pair[0]})});
           row.replaceChildren(el("span", "", response.ok ? "Thanks for the feedback."
             : "The feedback could not be saved."));
         } catch (err) {
@@ -167,7 +164,8 @@
     if ((data.suggestions || []).length) {
       bubble.appendChild(chips("suggestions", "Ask next:", data.suggestions));
     }
-    feedbackButtons(bubble, data);
+    feedbackButtons(bubble, data.feedback_token);
+    bubble.dataset.done = "true";
   }
 
   function parseEvents(buffer, onEvent) {

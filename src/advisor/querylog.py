@@ -1,0 +1,301 @@
+"""The query log: every question (personal details scrubbed), what was retrieved, how long it
+took, and at most one vote per answer.
+
+SQLite for one machine (this module); PostgreSQL for replicas that share one log
+(``querylog_pg``). Both keep the same tables and answer the same SQL, so the report and the
+API never ask which one they have. Every answer gets an unguessable feedback token; only its
+sha256 is stored, and a vote must bring the token itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import QueryLogError
+from advisor.types import Answer
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+DAY_S = 86400.0
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Digit groups joined by spaces, dots, hyphens or brackets ("+94 77 123 4567", "(555) 123-4567");
+# a group never starts right after a comma or dot, so "60,000 - 80,000" stays a salary.
+_PHONE = re.compile(r"(?<![\w.,+])\+?\(?\d{1,4}\)?(?:[ .-]{0,2}\(?\d{2,5}\)?){1,5}(?!\w)")
+_GROUPED = re.compile(r"\d[ .()-]+\d")
+_DIGITS = re.compile(r"\d{7,}")
+PHONE_DIGITS = 7
+
+
+def scrub(text: str) -> str:
+    """The text without e-mail addresses, phone numbers and long digit runs (ids)."""
+    text = _EMAIL.sub("[email]", text)
+
+    def phone(match: re.Match[str]) -> str:
+        found, tail = match.group(0), ""
+        if found.endswith(")") and "(" not in found:
+            found, tail = found[:-1], ")"  # the bracket closes the sentence, not the number
+        digits = sum(ch.isdigit() for ch in found)
+        # One unbroken run is an id, not a phone number: the digit rule below names it.
+        if digits >= PHONE_DIGITS and _GROUPED.search(found):
+            return "[phone]" + tail
+        return match.group(0)
+
+    text = _PHONE.sub(phone, text)
+    return _DIGITS.sub("[number]", text)
+
+
+def token_hash(token: str) -> str:
+    """What the log keeps of a feedback token: a leaked log forges no votes."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class QueryLog:
+    """The SQL both back ends share; a subclass opens connections and creates the schema.
+
+    ``workers`` is how many threads may use the log at once (one SQLite connection, or the
+    PostgreSQL pool's size).
+    """
+
+    workers = 1
+    placeholder = "?"
+    where = ""
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A connection whose ``execute(sql, params)`` runs in one transaction."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def _q(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def record(self, answer: Answer, career: str | None) -> tuple[int, str]:
+        """Store one answered question, scrubbed; returns its id and its feedback token."""
+        token = secrets.token_urlsafe(24)
+        chunks = [{"id": h.chunk.chunk_id, "score": h.score} for h in answer.hits]
+        t = answer.timings
+        params = (
+            time.time(),
+            scrub(answer.question),
+            scrub(answer.query),
+            career,
+            json.dumps(chunks),
+            int(answer.refused),
+            answer.mode,
+            t.get("retrieval_ms"),
+            t.get("first_token_ms"),
+            t.get("total_ms"),
+            token_hash(token),
+        )
+        sql = (
+            "INSERT INTO queries (ts, question, query, career, chunks, refused, mode, "
+            "retrieval_ms, first_token_ms, total_ms, token_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id"
+        )
+        with self._transaction() as db:
+            row = db.execute(self._q(sql), params).fetchone()
+        return int(row[0]), token
+
+    def feedback(self, token: str, rating: str, comment: str = "") -> bool:
+        """Store a vote on the answer the token came with (a second vote replaces the first);
+        False when no answer has that token."""
+        with self._transaction() as db:
+            row = db.execute(
+                self._q("SELECT id FROM queries WHERE token_hash = ?"), (token_hash(token),)
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                self._q(
+                    "INSERT INTO feedback (ts, query_id, rating, comment) VALUES (?,?,?,?) "
+                    "ON CONFLICT (query_id) DO UPDATE SET ts = excluded.ts, "
+                    "rating = excluded.rating, comment = excluded.comment"
+                ),
+                (time.time(), int(row[0]), rating, scrub(comment)),
+            )
+        return True
+
+    def purge(self, days: int, *, now: float | None = None) -> int:
+        """Delete questions (and their votes) older than ``days``; returns how many went."""
+        cutoff = (time.time() if now is None else now) - days * DAY_S
+        with self._transaction() as db:
+            old = "SELECT id FROM queries WHERE ts < ?"
+            db.execute(self._q(f"DELETE FROM feedback WHERE query_id IN ({old})"), (cutoff,))
+            gone = db.execute(self._q("DELETE FROM queries WHERE ts < ?"), (cutoff,)).rowcount
+        return int(gone or 0)
+
+    def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows of a read query (``?`` placeholders), for the report and tests."""
+        with self._transaction() as db:
+            cursor = db.execute(self._q(sql), args)
+            return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+
+    def close(self) -> None:
+        """Close connections."""
+
+
+class SQLiteLog(QueryLog):
+    """A SQLite file written from many threads through one connection and a lock.
+
+    A file that is not a readable SQLite database is moved aside (``<name>.corrupt-<time>``)
+    with a warning and a new log starts; ``moved_aside`` says where it went.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.where = str(path)
+        self.moved_aside: Path | None = None
+        self._lock = threading.Lock()
+        if read_only:
+            if not path.is_file():
+                raise QueryLogError(
+                    f"no query log at {path}: start the server and ask something first"
+                )
+            self._db = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10
+            )
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise QueryLogError(f"cannot create the folder of the query log {path}: {exc}") from exc
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise QueryLogError(f"cannot open the query log {path}: {exc}") from exc
+            self.moved_aside = _move_aside(path)
+            log.warning(
+                "the query log %s is not a readable SQLite database (%s): moved it aside to %s "
+                "and started a new log",
+                path,
+                exc,
+                self.moved_aside,
+            )
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise _CorruptError(f"quick_check says {check[0] if check else 'nothing'}")
+            _migrate_sqlite(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                with self._db:
+                    yield self._db
+            except sqlite3.Error as exc:
+                raise QueryLogError(f"the query log {self.path} failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+class _CorruptError(sqlite3.DatabaseError):
+    pass
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Corruption or not a database at all; not a locked file or a folder without access."""
+    if isinstance(exc, _CorruptError):
+        return True
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in {"SQLITE_CORRUPT", "SQLITE_NOTADB"} or (
+        not name and not isinstance(exc, sqlite3.OperationalError)
+    )
+
+
+def _move_aside(path: Path) -> Path:
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.replace(aside.with_name(aside.name + suffix))
+    return aside
+
+
+_SQLITE_TABLES = """
+CREATE TABLE IF NOT EXISTS queries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    question TEXT NOT NULL,
+    query TEXT NOT NULL,
+    career TEXT,
+    chunks TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    retrieval_ms REAL,
+    first_token_ms REAL,
+    total_ms REAL,
+    token_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    query_id INTEGER NOT NULL REFERENCES queries(id),
+    rating TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT ''
+);
+"""
+
+#: Steps after the tables exist, for logs written by older versions too (each is idempotent).
+MIGRATIONS = (
+    # Version 1 stored every vote; keep the latest per answer before votes become unique.
+    "DELETE FROM feedback WHERE id NOT IN (SELECT max(id) FROM feedback GROUP BY query_id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS feedback_query_id ON feedback (query_id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS queries_token_hash ON queries (token_hash)",
+    "CREATE INDEX IF NOT EXISTS queries_ts ON queries (ts)",
+)
+
+
+def _migrate_sqlite(db: sqlite3.Connection) -> None:
+    with db:
+        db.executescript(_SQLITE_TABLES)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
+        if "token_hash" not in columns:
+            db.execute("ALTER TABLE queries ADD COLUMN token_hash TEXT")
+        for step in MIGRATIONS:
+            db.execute(step)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def open_query_log(
+    *, path: Path | None, database_url: str | None, read_only: bool = False
+) -> QueryLog | None:
+    """The log the settings name: PostgreSQL by URL, else SQLite at ``path``; None when the
+    log is off (``path`` is ``off``, whatever the URL: the chat page then says nothing is kept)."""
+    if path is not None and str(path) == "off":
+        return None
+    if database_url:
+        from advisor.querylog_pg import PostgresLog
+
+        return PostgresLog(database_url)
+    if path is None:
+        return None
+    return SQLiteLog(path, read_only=read_only)

@@ -1,0 +1,211 @@
+"""Hot index reload: a running server swaps in rebuilt indexes under a search load, refuses a
+broken one, and reloads on SIGHUP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from advisor.api.app import create_app
+from advisor.chat import ChatService
+from advisor.config import Settings
+from advisor.embeddings import BatchingEmbedder
+from advisor.index import load_index
+from advisor.prompts import PromptLibrary
+from advisor.retriever import Retriever
+
+NEW_CAREER = """---
+title: "{n}. {name}"
+description: "Career path for a {name}"
+permalink: /careers/{slug}/
+---
+# {n}. {name}
+
+## Role Definition & Responsibilities:
+* **Definition:** A {name} trains {bird} to fly from the glove and hunt over open moorland.
+* **Daily Work:** Weighing each {bird} every morning and flying it before noon.
+
+## Entry-Level Positions:
+* **Expected Initial Salary Ranges:** An apprentice {name} starts at {pay} {coin} a year.
+"""
+ROUNDS = [
+    ("Falconer", "peregrine falcons", 7_300, "owl-crowns"),
+    ("Austringer", "goshawks", 8_100, "heron-marks"),
+    ("Eagle Handler", "golden eagles", 9_400, "kite-pennies"),
+]
+
+
+def write_career(corpus: Path, n: int) -> tuple[str, str]:
+    name, bird, pay, coin = ROUNDS[n]
+    number = 5 + n
+    slug = f"{number}-{name.replace(' ', '_')}"
+    text = NEW_CAREER.format(n=number, name=name, slug=slug, bird=bird, pay=f"{pay:,}", coin=coin)
+    (corpus / f"{slug}.md").write_text(text, encoding="utf-8")
+    return slug, coin
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(index_copy: Path, embedder: Any, chunker: Any, tmp_path: Path) -> Iterator[str]:
+    """A real server over a private copy of the fixture index, looking for a new build every
+    0.2 s."""
+    index = load_index(index_copy, "default", embedder=embedder, chunker=chunker)
+    service = ChatService(retriever=Retriever(index=index, embedder=BatchingEmbedder(embedder)),
+                          prompts=PromptLibrary(), generator=None)
+    settings = Settings(reload_s=0.2, mode="extractive")
+    app = create_app(service, settings, query_log=tmp_path / "q.sqlite")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 30)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def wait_for(check: Callable[[], bool], seconds: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if check():
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def build_id(url: str) -> str:
+    index: str = httpx.get(url + "/readyz", timeout=5).json()["index"]
+    return index
+
+
+def metric(url: str, sample: str) -> float:
+    for line in httpx.get(url + "/metrics").text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_three_rebuilds_under_a_search_load_swap_in_without_a_failed_request(
+    served: str, index_copy: Path, corpus_copy: Path, build_fixture_index: Any
+) -> None:
+    stop = threading.Event()
+    sent: list[int] = []
+    failed: list[str] = []
+    queries = ["varroa mites", "lantern lens", "annealing glass", "map projection", "salary"]
+
+    def load(i: int) -> None:
+        with httpx.Client(timeout=30) as client:
+            n = 0
+            while not stop.is_set():
+                try:
+                    reply = client.post(served + "/api/search",
+                                        json={"query": queries[(i + n) % len(queries)], "k": 3})
+                    if reply.status_code != 200 or not reply.json()["results"]:
+                        failed.append(f"{reply.status_code} {reply.text[:200]}")
+                except httpx.HTTPError as exc:
+                    failed.append(repr(exc))
+                sent.append(1)
+                n += 1
+
+    clients = [threading.Thread(target=load, args=(i,)) for i in range(4)]
+    for client in clients:
+        client.start()
+    swaps: list[float] = []
+    try:
+        for n in range(len(ROUNDS)):
+            before = build_id(served)
+            slug, coin = write_career(corpus_copy, n)
+            built = build_fixture_index(index_copy, corpus_copy)
+            assert not built.up_to_date
+            swaps.append(wait_for(lambda b=before: build_id(served) != b, 15))
+            # Right after the swap the new document answers.
+            found = httpx.post(served + "/api/search",
+                               json={"query": f"apprentice salary in {coin}", "k": 1}).json()
+            assert found["results"][0]["doc_id"] == slug, found
+            careers = {c["id"] for c in httpx.get(served + "/api/careers").json()}
+            assert slug in careers
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=30)
+    assert failed == [], failed[:5]
+    assert len(sent) > 30
+    assert metric(served, 'advisor_index_reloads_total{outcome="swapped"}') == 3
+    print(f"\n3 swaps under a search load: {len(sent)} searches, {len(failed)} failed, "
+          f"swap seen after {', '.join(f'{s:.2f}' for s in swaps)} s")
+
+
+def test_a_broken_build_is_refused_and_the_old_index_keeps_serving(
+    served: str, index_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = index_copy / "default"
+    serving = build_id(served)
+    broken = index_copy / ".default-broken"
+    shutil.copytree(link.resolve(), broken)
+    (broken / "sentences.faiss").unlink()
+    tmp = index_copy / ".default.tmp-link"
+    tmp.symlink_to(broken.name)
+    os.replace(tmp, link)  # what a build that lost a file would leave behind
+    wait_for(lambda: metric(served, 'advisor_index_reloads_total{outcome="refused"}') == 1, 15)
+    assert build_id(served) == serving
+    found = httpx.post(served + "/api/search", json={"query": "varroa mites", "k": 1}).json()
+    assert found["results"][0]["doc_id"] == "2-Beekeeper"
+    assert "refused the new index default-broken" in caplog.text
+    assert "sentences.faiss" in caplog.text
+    time.sleep(0.6)  # polled again: refused once, not retried on every look
+    assert metric(served, 'advisor_index_reloads_total{outcome="refused"}') == 1
+
+
+def test_sighup_reloads_a_running_advisor_serve(
+    index_copy: Path, corpus_copy: Path, build_fixture_index: Any, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**os.environ, "ADVISOR_INDEX_DIR": str(index_copy), "ADVISOR_CORPUS": str(corpus_copy),
+           "ADVISOR_MODE": "extractive", "ADVISOR_RELOAD_S": "0",
+           "ADVISOR_EMBEDDER_RUNTIME": "torch", "ADVISOR_QUERY_LOG": "off"}
+    command = [sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 120)
+            before = build_id(url)
+            slug, coin = write_career(corpus_copy, 0)
+            build_fixture_index(index_copy, corpus_copy)
+            time.sleep(0.5)
+            assert build_id(url) == before  # ADVISOR_RELOAD_S=0: no polling
+            process.send_signal(signal.SIGHUP)
+            wait_for(lambda: build_id(url) != before, 30)
+            found = httpx.post(url + "/api/search",
+                               json={"query": f"apprentice salary in {coin}", "k": 1}).json()
+            assert found["results"][0]["doc_id"] == slug
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)
