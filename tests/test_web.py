@@ -112,6 +112,8 @@ def test_student_chat_streams_queues_follow_ups_and_stays_inert(browser: Any,
     assert more.locator("li").first.is_visible()
     assert more.locator("li .marker").count() == more.locator("li").count()  # each one cited
     page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+    first.locator(".feedback button").first.click()  # the vote goes out with the answer's token
+    first.get_by_text("Thanks for the feedback.").wait_for()
 
     # A citation marker opens the passage with its heading path and a public link.
     first.locator(".answer .marker").first.click()
