@@ -123,7 +123,7 @@ def test_student_chat_streams_queues_follow_ups_and_stays_inert(browser: Any,
 
     # Follow-up chips ask their question.
     chips = first.locator(".suggestions .chip")
-    assert 1 <= chips.count() <= 3  # 2-3 on the real corpus; fewer sections to draw from here
+    assert 2 <= chips.count() <= 3
     suggestion = chips.first.text_content()
     chips.first.click()
     answers_done(page, 2)
@@ -165,11 +165,11 @@ def test_desktop_chat_screenshot(browser: Any, live_server: str) -> None:
     page.goto(live_server + "/")
     page.locator(".starter").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "chat-start.png"))
-    page.locator("#question").fill("What would an apprentice glassblower earn at first?")
+    page.locator("#question").fill("What does an assistant lighthouse keeper earn at first?")
     page.locator("#question").press("Enter")
     answers_done(page, 1)
     page.locator("details.more summary").first.click()
-    page.locator(".msg.bot .cite").first.click()
+    page.locator(".msg.bot .answer .marker").first.click()
     assert page.locator("#passage").is_visible()
     page.screenshot(path=str(ARTIFACTS / "chat-desktop.png"), full_page=True)
     page.close()
@@ -193,14 +193,13 @@ class _Policy:
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index: Any,
-                   embedder: Any, chunker: Any, session_llm: Any) -> Iterator[str]:
+                   embedder: Any, chunker: Any, fixture_service: Any) -> Iterator[str]:
     """A server under CSP over a copy of the fixture corpus plus a document with a hostile
-    title (the shared fixture corpus keeps its four documents)."""
+    title (the shared fixture corpus keeps its four documents); the rest as fixture_service."""
     import uvicorn
 
-    from advisor.chat import ChatService, ChatSettings
+    from advisor.chat import ChatService
     from advisor.index import load_index
-    from advisor.prompts import PromptLibrary
     from advisor.retriever import Retriever
 
     root = tmp_path_factory.mktemp("hostile")
@@ -210,8 +209,8 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
     build_fixture_index(root / "indexes", corpus)
     index = load_index(root / "indexes", "default", embedder=embedder, chunker=chunker)
     service = ChatService(retriever=Retriever(index=index, embedder=embedder),
-                          prompts=PromptLibrary(), generator=session_llm,
-                          settings=ChatSettings(max_answer_tokens=24))
+                          prompts=fixture_service.prompts, generator=fixture_service.generator,
+                          settings=fixture_service.settings)
     app = create_app(service, query_log=root / "queries.sqlite")
     app.add_middleware(_Policy)
     with socket.socket() as probe:
