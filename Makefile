@@ -8,7 +8,7 @@ SHARED_CORPUS := ../shared/corpus/career_paths
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install corpus index lint bench clean
+.PHONY: run test install corpus index lint bench clean lock
 
 install: $(VENV)/.stamp-install
 
@@ -42,6 +42,16 @@ test: $(VENV)/.stamp-install
 lint: $(VENV)/.stamp-install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+
+# The image's dependencies with their sha256 sums (the Dockerfile installs them with
+# --require-hashes); torch and llama-cpp-python are pinned in the Dockerfile itself.
+lock: $(VENV)/.stamp-install
+	$(VENV)/bin/uv pip compile pyproject.toml deploy/lock.in \
+	    --overrides deploy/lock-overrides.txt \
+	    --extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match \
+	    --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
+	    --no-emit-package torch --no-emit-package llama-cpp-python \
+	    --custom-compile-command "make lock" -o requirements.lock
 
 bench: index
 	$(PY) bench/retrieval_bench.py

@@ -190,6 +190,67 @@ def live_server(fixture_service: Any, tmp_path_factory: pytest.TempPathFactory) 
     thread.join(timeout=15)
 
 
+@pytest.fixture(scope="session")
+def extractive_server(
+    fixture_index_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`advisor serve` in its own process on 127.0.0.1 over a copy of the fixture index,
+    extractive (no model): for floods and fuzzing, which need a server that is not sharing
+    this process's CPU time and GIL. Stopped at the end of the session."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    root = tmp_path_factory.mktemp("extractive-server")
+    index_dir = root / "indexes"
+    shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "ADVISOR_CORPUS": str(FIXTURE_CORPUS),
+        "ADVISOR_INDEX_DIR": str(index_dir),
+        "ADVISOR_MODE": "extractive",
+        "ADVISOR_QUERY_LOG": str(root / "queries.sqlite"),
+        # A short queue, so a flood of a few seconds reaches it.
+        "ADVISOR_SEARCH_QUEUE_SIZE": "16",
+    }
+    env.pop("ADVISOR_INDEX_NAME", None)
+    log = (root / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the extractive server did not start: {(root / 'server.log').read_text()}"
+                )
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 # ---------------------------------------------------------------- PostgreSQL
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -216,3 +221,144 @@ def test_sync_from_the_shared_mirror(tmp_path: Path, shared_corpus: Path) -> Non
     assert len(written) == 35
     report = load_corpus(target)
     assert len(report.documents) == 35 and report.skipped == ()
+
+
+# ---------------------------------------------------------------- sync: what a manifest may ask
+
+
+def _manifest(tmp_path: Path, *entries: dict[str, str]) -> Path:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"name": "t", "documents": list(entries)}), encoding="utf-8")
+    return manifest
+
+
+@pytest.mark.parametrize("name", ["../escape.md", "sub/dir.md", "..", "/etc/passwd", "a\\b.md",
+                                  ".hidden.md", "two..dots.md", ""])
+def test_a_manifest_file_name_must_be_plain(tmp_path: Path, name: str) -> None:
+    manifest = _manifest(tmp_path, {"file": name, "url": "https://example.invalid/x.md",
+                                    "sha256": "0" * 64})
+    with pytest.raises(CorpusError, match="not a plain file name"):
+        sync_corpus(manifest, tmp_path / "corpus", source_dir=tmp_path)
+    assert not (tmp_path / "corpus").exists() and not (tmp_path / "escape.md").exists()
+
+
+@pytest.mark.parametrize("url", ["http://example.invalid/x.md", "file:///etc/passwd",
+                                 "ftp://example.invalid/x.md", "https:///no-host.md"])
+def test_a_manifest_url_must_be_https(tmp_path: Path, url: str) -> None:
+    manifest = _manifest(tmp_path, {"file": "x.md", "url": url, "sha256": "0" * 64})
+    with pytest.raises(CorpusError, match="not an https URL"):
+        read_manifest(manifest)
+
+
+def test_a_mirror_file_over_the_size_cap_is_refused(tmp_path: Path, fixture_corpus: Path) -> None:
+    mirror, manifest = _mirror_and_manifest(tmp_path, fixture_corpus)
+    with pytest.raises(ChecksumError, match="larger than 1000 bytes"):
+        sync_corpus(manifest, tmp_path / "corpus", source_dir=mirror, max_bytes=1000)
+
+
+DOC = b"---\ntitle: \"1. Test\"\n---\n# 1. Test\n\nSome text.\n"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves the sync's download cases over https on 127.0.0.1."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+        port = self.server.server_address[1]
+        if self.path == "/doc.md":
+            self._send(200, DOC, length=True)
+        elif self.path == "/big-declared.md":
+            self._send(200, b"x" * 5000, length=True)
+        elif self.path == "/big-undeclared.md":
+            self._send(200, b"x" * 5000, length=False)
+        elif self.path.startswith("/hop"):  # /hop3 -> /hop2 -> /hop1 -> /hop0 -> /doc.md
+            left = int(self.path[4:].split(".")[0])
+            self._redirect(f"https://127.0.0.1:{port}/" + (f"hop{left - 1}.md" if left else
+                                                           "doc.md"))
+        elif self.path == "/to-http.md":
+            self._redirect(f"http://127.0.0.1:{port}/doc.md")
+        else:
+            self._send(404, b"no", length=True)
+
+    def _send(self, status: int, body: bytes, *, length: bool) -> None:
+        self.send_response(status)
+        if length:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, where: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", where)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ssl.SSLContext]]:
+    """An https server on 127.0.0.1 with a throwaway self-signed certificate."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl to make a test certificate (apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    server.socket = server_tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", ssl.create_default_context(
+            cafile=str(cert))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _fetch_one(tmp_path: Path, https_server: tuple[str, ssl.SSLContext], path: str) -> list[str]:
+    base, tls = https_server
+    tmp_path.mkdir(exist_ok=True)
+    manifest = _manifest(tmp_path, {"file": "doc.md", "url": base + path,
+                                    "sha256": sha256_bytes(DOC)})
+    return sync_corpus(manifest, tmp_path / "corpus", tls=tls, max_bytes=1000, timeout=20)
+
+
+def test_sync_downloads_over_https(
+    tmp_path: Path, https_server: tuple[str, ssl.SSLContext]
+) -> None:
+    assert _fetch_one(tmp_path, https_server, "/doc.md") == ["doc.md"]
+    assert (tmp_path / "corpus" / "doc.md").read_bytes() == DOC
+
+
+@pytest.mark.parametrize("path", ["/big-declared.md", "/big-undeclared.md"])
+def test_a_download_over_the_size_cap_is_refused(
+    tmp_path: Path, https_server: tuple[str, ssl.SSLContext], path: str
+) -> None:
+    with pytest.raises(ChecksumError, match="larger than 1000 bytes"):
+        _fetch_one(tmp_path, https_server, path)
+    assert not list((tmp_path / "corpus").iterdir())
+
+
+def test_a_download_follows_at_most_three_redirects(
+    tmp_path: Path, https_server: tuple[str, ssl.SSLContext]
+) -> None:
+    assert _fetch_one(tmp_path, https_server, "/hop2.md") == ["doc.md"]  # 3 redirects
+    with pytest.raises(ChecksumError, match="redirect"):
+        _fetch_one(tmp_path / "again", https_server, "/hop3.md")  # 4 redirects
+
+
+def test_a_redirect_to_http_is_refused(
+    tmp_path: Path, https_server: tuple[str, ssl.SSLContext]
+) -> None:
+    with pytest.raises(ChecksumError, match="leaves https"):
+        _fetch_one(tmp_path, https_server, "/to-http.md")

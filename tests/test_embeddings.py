@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from advisor.embeddings import BatchingEmbedder, SentenceTransformerEmbedder
+from advisor.errors import OverloadedError
 
 
 def test_vectors_are_normalised(embedder: SentenceTransformerEmbedder) -> None:
@@ -86,3 +89,82 @@ def test_queries_awaited_on_an_event_loop_share_batches(
     got = asyncio.run(ask_all())
     for q, vector in zip(questions, got, strict=True):
         assert np.allclose(vector, embedder.embed_query(q), atol=1e-4), q
+
+
+class GatedEmbedder:
+    """A fake embedder whose passes wait for ``gate``: it holds the batcher's worker busy."""
+
+    name = "gated"
+    dim = 4
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.batches: list[list[str]] = []
+
+    def embed(self, texts, *, progress: bool = False) -> np.ndarray:  # noqa: ANN001
+        self.started.set()
+        self.gate.wait(timeout=30)
+        self.batches.append(list(texts))
+        return np.array([[len(t), 0, 0, 1] for t in texts], dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+def test_a_full_queue_refuses_at_once_and_recovers() -> None:
+    inner = GatedEmbedder()
+    batcher = BatchingEmbedder(inner, max_batch=2, max_waiting=3, timeout=10)
+    first = batcher.submit("x")
+    assert inner.started.wait(10)  # the worker holds "x" and waits at the gate
+    queued = [batcher.submit("q" * n) for n in range(1, 4)]
+    started = time.perf_counter()
+    with pytest.raises(OverloadedError) as info:
+        batcher.submit("one too many")
+    assert time.perf_counter() - started < 0.5 and info.value.retry_after >= 1
+    assert "3 searches are already waiting" in str(info.value)
+    inner.gate.set()
+    assert first.result(10)[0] == 1
+    assert [f.result(10)[0] for f in queued] == [1, 2, 3]
+    assert batcher.embed_query("after")[0] == 5
+
+
+def test_a_query_that_waits_too_long_times_out() -> None:
+    inner = GatedEmbedder()
+    batcher = BatchingEmbedder(inner, timeout=0.2)
+    batcher.submit("holds the worker")
+    assert inner.started.wait(10)
+    started = time.perf_counter()
+    with pytest.raises(OverloadedError, match="within 0.2 s"):
+        batcher.embed_query("waits")
+    with pytest.raises(OverloadedError):
+        asyncio.run(batcher.embed_query_async("waits on a loop"))
+    assert time.perf_counter() - started < 2
+    inner.gate.set()
+    batcher.timeout = 10
+    assert batcher.embed_query("later")[0] == 5
+
+
+def test_cancelled_waiters_do_not_kill_the_worker() -> None:
+    inner = GatedEmbedder()
+    batcher = BatchingEmbedder(inner, max_batch=8, timeout=10)
+    batcher.submit("holds the worker")
+    assert inner.started.wait(10)
+
+    async def give_up() -> None:
+        task = asyncio.ensure_future(batcher.embed_query_async("cancelled while queued"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(give_up())
+    gone = batcher.submit("cancelled by its thread")
+    assert gone.cancel()
+    inner.gate.set()
+    # Before: set_result on the cancelled futures raised InvalidStateError in the worker,
+    # and every later search hung.
+    assert batcher.embed_query("still served")[0] == len("still served")
+    assert batcher._worker.is_alive()
+    assert ["cancelled while queued"] not in inner.batches
+    assert all("cancelled" not in text for batch in inner.batches for text in batch)

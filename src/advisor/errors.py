@@ -8,10 +8,12 @@ AdvisorError
 ├── IndexError_            the index on disk cannot be used
 │   ├── IndexMissingError  no index has been built yet
 │   ├── IndexMismatchError built with another embedder or chunker: rebuild it
-│   └── IndexCorruptError  files are missing or unreadable
+│   ├── IndexCorruptError  files are missing or unreadable
+│   └── IndexBusyError     another build holds the index's lock
 ├── ModelError             an embedding or language model cannot be loaded
 ├── GenerationError        the language model failed or timed out
 │   └── BusyError          the generation queue is full (retry later)
+├── OverloadedError        too many searches wait for the query encoder (retry later)
 ├── InputError             a question, history or id is invalid
 │   └── NotFoundError      an unknown career or chunk id
 ├── QueryLogError          the query log cannot be opened, read or written
@@ -62,6 +64,10 @@ class IndexCorruptError(IndexError_):
     """Index files are missing or unreadable."""
 
 
+class IndexBusyError(IndexError_):
+    """Another build holds the index's lock for longer than this build waits."""
+
+
 class ModelError(AdvisorError):
     """A model file cannot be found or loaded."""
 
@@ -74,6 +80,14 @@ class BusyError(GenerationError):
     """The generation queue is full."""
 
     def __init__(self, message: str, retry_after: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OverloadedError(AdvisorError):
+    """Too many searches wait for the query encoder, or one waited too long."""
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

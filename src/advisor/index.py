@@ -1,8 +1,11 @@
 """Build, save and load the FAISS + BM25 index of a corpus, with its manifest.
 
 Layout: ``<index_dir>/<name>`` is a symlink to a versioned folder, so a new build is
-written aside and swapped in with one atomic rename; a build killed half-way leaves the
-previous index in place.
+written aside, flushed to disk and swapped in with one atomic rename; a build killed half-way
+leaves the previous index in place. One build of a name runs at a time: it holds the file lock
+``<index_dir>/.<name>.lock`` (the CLI, the server's build-if-missing and the K8s index Job all
+build through ``build_index``), and a load resolves the link once and reads every file from
+that one folder.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import metadata
@@ -25,7 +31,12 @@ from advisor.careers import career_name
 from advisor.chunking import ChunkerSettings, chunk_corpus, search_text, sentence_texts
 from advisor.corpus import sha256_bytes
 from advisor.embeddings import Embedder, Vectors
-from advisor.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from advisor.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+)
 from advisor.types import Chunk, Document, Section
 
 log = logging.getLogger(__name__)
@@ -62,6 +73,8 @@ class Index:
     sentence_owner: Any  # int array: the chunk position of each sentence vector
     sentence_index: Any
     by_id: dict[str, int] = field(default_factory=dict)
+    #: The versioned folder every file was read from (``path`` is the link to it).
+    folder: Path | None = None
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -188,11 +201,92 @@ def build_index(
     progress: bool = False,
     force: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    lock_timeout: float = 3600.0,
 ) -> BuildReport:
-    """Build (or refresh) ``index_dir/name``; reuse vectors of unchanged chunks."""
-    started = time.perf_counter()
-    chunker = chunker or ChunkerSettings()
+    """Build (or refresh) ``index_dir/name``; reuse vectors of unchanged chunks.
+
+    Waits up to ``lock_timeout`` seconds for another build of the same name to finish (then
+    usually finds the index up to date) and raises ``IndexBusyError`` naming the holder after.
+    """
     stage = on_stage or (lambda _msg: None)
+    with build_lock(index_dir, name, timeout=lock_timeout, on_wait=stage):
+        return _build_locked(
+            documents,
+            embedder=embedder,
+            index_dir=index_dir,
+            name=name,
+            chunker=chunker or ChunkerSettings(),
+            ann=ann,
+            progress=progress,
+            force=force,
+            stage=stage,
+        )
+
+
+@contextmanager
+def build_lock(
+    index_dir: Path,
+    name: str,
+    *,
+    timeout: float = 3600.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the build lock of ``index_dir/name``; say who holds it while waiting."""
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / f".{name}.lock"))
+    owner = index_dir / f".{name}.lock.owner"
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = _lock_holder(owner)
+        if on_wait is not None:
+            on_wait(f"index {name}: waiting for the build by {holder} to finish")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise IndexBusyError(
+                f"index {index_dir / name} is still being built by {_lock_holder(owner)} after "
+                f"{timeout:.0f} s; wait for it or stop it, then run `advisor index` again"
+            ) from None
+    try:
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        owner.write_text(json.dumps(record), encoding="utf-8")
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()
+
+
+def _lock_holder(owner: Path) -> str:
+    """Who holds the lock, from the record its holder writes just after taking it."""
+    for _ in range(20):  # the holder may be between taking the lock and writing the record
+        try:
+            record = json.loads(owner.read_text(encoding="utf-8"))
+            return f"process {record['pid']} on {record['host']} (since {record['since']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            time.sleep(0.01)
+    return "another process"
+
+
+def _build_locked(
+    documents: Sequence[Document],
+    *,
+    embedder: Embedder,
+    index_dir: Path,
+    name: str,
+    chunker: ChunkerSettings,
+    ann: str,
+    progress: bool,
+    force: bool,
+    stage: Callable[[str], None],
+) -> BuildReport:
+    started = time.perf_counter()
     link = index_dir / name
     wanted = {**expected_settings(embedder, chunker), "ann": ann}
     doc_hashes = {d.doc_id: d.content_hash for d in documents}
@@ -274,7 +368,11 @@ def build_index(
         }
         # The manifest is written last: a folder without one is an unfinished build.
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        # On disk before the link names it: after a power cut the link never points to a
+        # folder whose files are still only in the page cache.
+        _sync_tree(target)
         _swap_in(link, target)
+        _sync_dir(index_dir)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -310,9 +408,38 @@ def _swap_in(link: Path, target: Path) -> None:
     os.replace(tmp, link)
 
 
+def _sync_tree(folder: Path) -> None:
+    """fsync every file under ``folder``, then each folder itself."""
+    for root, _dirs, files in os.walk(folder):
+        for file in files:
+            fd = os.open(os.path.join(root, file), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _sync_dir(Path(root))
+
+
+def _sync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _build_folder(name: str) -> re.Pattern[str]:
+    """Versioned folders of exactly this index name ('.default-20250101120000-42-123456'),
+    so building 'eval' never touches the folders of 'eval-3f2a'."""
+    return re.compile(rf"\.{re.escape(name)}-\d{{14}}-\d+-\d+")
+
+
 def _remove_stale(index_dir: Path, name: str, *, keep: Path) -> None:
-    for old in index_dir.glob(f".{name}-*"):
-        if old != keep and old.is_dir():
+    # The caller holds this name's build lock, so no other build is writing any of these:
+    # each is a superseded build or one whose process died.
+    pattern = _build_folder(name)
+    for old in index_dir.iterdir():
+        if old != keep and pattern.fullmatch(old.name) and old.is_dir() and not old.is_symlink():
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -347,13 +474,32 @@ def _read_previous(
 def load_index(
     index_dir: Path, name: str, *, embedder: Embedder, chunker: ChunkerSettings
 ) -> Index:
-    """Load ``index_dir/name``; refuse one built with another embedder or chunker."""
-    path = index_dir / name
+    """Load ``index_dir/name``; refuse one built with another embedder or chunker.
+
+    The link is resolved once and every file read from that folder. Should a build swap in
+    a new folder and remove this one mid-way, the load starts again from the new one.
+    """
+    link = index_dir / name
+    for attempt in range(3):
+        folder = Path(os.path.realpath(link))
+        try:
+            return _load_folder(link, folder, embedder=embedder, chunker=chunker)
+        except (IndexMissingError, IndexCorruptError):
+            if attempt == 2 or Path(os.path.realpath(link)) == folder:
+                raise
+            log.info("index %s was replaced while loading; loading the new one", link)
+    raise AssertionError("unreachable")
+
+
+def _load_folder(
+    path: Path, folder: Path, *, embedder: Embedder, chunker: ChunkerSettings
+) -> Index:
+    """Load the index files of ``folder``; messages name the link ``path``."""
     rebuild = f"rebuild it with `advisor index` (index folder {path})"
-    if not (path / "manifest.json").is_file():
+    if not (folder / "manifest.json").is_file():
         raise IndexMissingError(f"no index at {path}: build it with `advisor index`")
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(
             f"index manifest at {path} is unreadable ({exc}): {rebuild}"
@@ -365,8 +511,8 @@ def load_index(
                 f"index at {path} was built with {key}={manifest.get(key)!r}, "
                 f"but the settings ask for {value!r}: {rebuild}"
             )
-    missing = [f for f in _FILES if not (path / f).is_file()]
-    if missing or not (path / "bm25").is_dir():
+    missing = [f for f in _FILES if not (folder / f).is_file()]
+    if missing or not (folder / "bm25").is_dir():
         raise IndexCorruptError(f"index at {path} lacks {', '.join(missing) or 'bm25/'}: {rebuild}")
     try:
         import bm25s
@@ -374,24 +520,24 @@ def load_index(
 
         chunks = [
             _chunk_from({k: v for k, v in json.loads(line).items() if k != "embed_key"})
-            for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+            for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
         ]
         documents = [
             _document_from(json.loads(line))
-            for line in (path / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+            for line in (folder / "documents.jsonl").read_text(encoding="utf-8").splitlines()
         ]
-        vectors = np.load(path / "vectors.npy")
-        dense = faiss.read_index(str(path / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(path / "bm25"))
+        vectors = np.load(folder / "vectors.npy")
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"))
         owners = np.array(
             [
                 json.loads(line)["owner"]
-                for line in (path / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+                for line in (folder / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
             ],
             dtype=np.int64,
         )
-        sentence_vectors = np.load(path / "sentence_vectors.npy")
-        sentence_index = faiss.read_index(str(path / "sentences.faiss"))
+        sentence_vectors = np.load(folder / "sentence_vectors.npy")
+        sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
     except Exception as exc:  # noqa: BLE001 - any parse failure means the same to the user
         raise IndexCorruptError(
             f"index at {path} is corrupt ({type(exc).__name__}: {exc}): {rebuild}"
@@ -404,6 +550,7 @@ def load_index(
         raise IndexCorruptError(f"index at {path} has inconsistent sizes: {rebuild}")
     return Index(
         path=path,
+        folder=folder,
         manifest=manifest,
         documents={d.doc_id: d for d in documents},
         chunks=chunks,

@@ -108,7 +108,9 @@ def retriever_for(
     index = index or open_index(settings)
     embedder: Embedder = embedder_for(settings)
     if batch_queries:
-        embedder = BatchingEmbedder(embedder)
+        embedder = BatchingEmbedder(
+            embedder, max_waiting=settings.search_queue_size, timeout=settings.search_timeout
+        )
     return Retriever(index=index, embedder=embedder, settings=retrieval_for(settings))
 
 

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from advisor import __version__
+from advisor.api import openapi
 from advisor.api.admission import ModelGate
 from advisor.api.metrics import Metrics
 from advisor.api.recorder import Recorder, open_store
@@ -25,12 +26,29 @@ from advisor.api.reload import IndexWatcher
 from advisor.api.state import AppState
 from advisor.chat import ChatService
 from advisor.config import Settings
-from advisor.errors import AdvisorError, BusyError, InputError, NotFoundError
+from advisor.errors import AdvisorError, BusyError, InputError, NotFoundError, OverloadedError
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 HERE = Path(__file__).resolve().parent
+TOO_LARGE = b'{"detail":"request body is larger than 64 KB"}'
+#: Every response: scripts, styles, images and requests only from this origin, nothing inline,
+#: never inside another site's frame.
+PAGE_POLICY = (
+    "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+#: /docs: the same, plus the data: images Swagger UI's stylesheet draws its icons with.
+DOCS_POLICY = (
+    "default-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -69,6 +87,9 @@ def create_app(
         await run_in_threadpool(state.querylog.close)
 
     app = FastAPI(
+        # /docs is served by routes/docs.py from a local Swagger UI; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
         title="advisor",
         version=__version__,
         description="A local career advisor: answers from career documents, with citations. "
@@ -77,9 +98,10 @@ def create_app(
     )
     app.state.advisor = state
     _add_error_handlers(app)
-    from advisor.api.routes import chat, openai, ops, pages, reference
+    openapi.install(app)
+    from advisor.api.routes import chat, docs, openai, ops, pages, reference
 
-    for module in (ops, chat, reference, openai, pages):
+    for module in (ops, chat, reference, openai, pages, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(_Guard, metrics=state.metrics)
@@ -102,30 +124,73 @@ def _background(state: AppState, service: ChatService | None) -> list[asyncio.Ta
 
 
 def _load(state: AppState) -> None:
-    """Build the index if missing, load it and the model (in a thread: /healthz stays up)."""
-    from advisor.wiring import chat_service_for, open_index
+    """Build the index if missing, load it and the model (in a thread: /healthz stays up).
 
+    Every failure ends up in ``state.error``, which /readyz shows: a thread that died
+    silently would leave the server "not ready" forever with nothing to act on.
+    """
     try:
-        started = time.perf_counter()
-        index = open_index(state.settings, build_if_missing=True)
-        import faiss
-
-        # One FAISS thread per search: requests search side by side with the query encoder,
-        # and OpenMP threads spinning for a second core only slow both (measured: 13% of a
-        # loaded server's CPU in IndexFlat.search with two threads).
-        faiss.omp_set_num_threads(1)
-        state.service = chat_service_for(
-            state.settings,
-            index=index,
-            with_model=state.settings.mode != "extractive",
-            batch_queries=True,
-        )
-        state.build()
-        state.ready.set()
-        log.warning("advisor ready in %.1f s", time.perf_counter() - started)
+        _load_service(state)
     except AdvisorError as exc:
         state.error = f"the advisor could not start: {exc}"
         log.error("%s", state.error)
+    except OSError as exc:
+        state.error = f"the advisor could not start: {startup_problem(exc, state.settings)}"
+        log.error("%s", state.error, exc_info=exc)
+    except Exception as exc:  # noqa: BLE001 - shown in /readyz, with the traceback in the log
+        state.error = (
+            f"the advisor could not start: unexpected {type(exc).__name__} while loading the "
+            "index and the model; the server log has the traceback"
+        )
+        log.error("%s", state.error, exc_info=exc)
+
+
+def _load_service(state: AppState) -> None:
+    from advisor.wiring import chat_service_for, open_index
+
+    started = time.perf_counter()
+    index = open_index(state.settings, build_if_missing=True)
+    import faiss
+
+    # One FAISS thread per search: requests search side by side with the query encoder,
+    # and OpenMP threads spinning for a second core only slow both (measured: 13% of a
+    # loaded server's CPU in IndexFlat.search with two threads).
+    faiss.omp_set_num_threads(1)
+    state.service = chat_service_for(
+        state.settings,
+        index=index,
+        with_model=state.settings.mode != "extractive",
+        batch_queries=True,
+    )
+    state.build()
+    state.ready.set()
+    log.warning("advisor ready in %.1f s", time.perf_counter() - started)
+
+
+def startup_problem(exc: OSError, settings: Settings) -> str:
+    """What went wrong with a file at start-up, named by the setting that points there."""
+    reason = (exc.strerror or type(exc).__name__).lower()
+    filename = Path(str(exc.filename)) if exc.filename else None
+    places = [
+        ("ADVISOR_INDEX_DIR", settings.index_dir),
+        ("ADVISOR_MODEL_CACHE", settings.model_cache),
+        ("ADVISOR_CORPUS", settings.corpus),
+        ("ADVISOR_LLM_MODEL", settings.llm_model),
+    ]
+    for variable, folder in places:
+        if folder is None or filename is None:
+            continue
+        try:
+            inside = filename.resolve().is_relative_to(Path(folder).resolve())
+        except OSError:
+            inside = False
+        if inside:
+            return (
+                f"{reason} on {filename.name} in {variable} ({folder}); check that it exists "
+                "and that the server's user may read it (and write it, to build the index)"
+            )
+    where = f" on {filename.name}" if filename else ""
+    return f"{reason}{where} while loading the index and the model; see the server log"
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -135,13 +200,19 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": str(exc)}, status_code=404)
         if isinstance(exc, InputError):
             return JSONResponse({"detail": str(exc)}, status_code=422)
-        if isinstance(exc, BusyError):
+        if isinstance(exc, BusyError | OverloadedError):
             return JSONResponse(
                 {"detail": str(exc)},
                 status_code=503,
                 headers={"Retry-After": str(int(exc.retry_after + 0.999))},
             )
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        # Model server URLs, reply bodies and paths stay in the log, not in the reply.
+        log.warning("%s %s failed: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "the advisor cannot answer right now; please try again in a minute"},
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -153,7 +224,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 class _Guard:
-    """Pure ASGI middleware: a body size limit (413) and request metrics by route and status."""
+    """Pure ASGI middleware around every request: a body size limit (413, for chunked bodies
+    too), HEAD wherever GET is served, security headers, and request metrics."""
 
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
@@ -165,31 +237,37 @@ class _Guard:
             return
         started = time.perf_counter()
         status = {"code": 500}
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            await _reply(send, 413, b'{"detail":"request body is larger than 64 KB"}')
-            self._count(scope, 413, started)
-            return
-        seen = {"bytes": 0}
+        head = scope["method"] == "HEAD"
+        if head:
+            # HEAD is GET without the body (RFC 9110), for every route that serves GET.
+            scope = {**scope, "method": "GET"}
+        policy = PAGE_POLICY if scope["path"] != "/docs" else DOCS_POLICY
+        extra = [(b"content-security-policy", policy.encode()), *SECURITY_HEADERS]
 
-        async def limited_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                seen["bytes"] += len(message.get("body", b""))
-                if seen["bytes"] > MAX_BODY:
-                    raise _TooLarge
-            return message
-
-        async def send_status(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            elif message["type"] == "http.response.body" and head:
+                message = {**message, "body": b""}
             await send(message)
 
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await _reply(guarded_send, 413, TOO_LARGE)
+            self._count(scope, 413, started)
+            return
+        if length is None and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            # A chunked body has no length to check up front: read it here, up to the limit,
+            # so one over it gets 413 (inside the app it would surface as a 400 parse error).
+            body = await _read_body(receive)
+            if body is None:
+                await _reply(guarded_send, 413, TOO_LARGE)
+                self._count(scope, 413, started)
+                return
+            receive = _replay(body, receive)
         try:
-            await self.app(scope, limited_receive, send_status)
-        except _TooLarge:
-            status["code"] = 413
-            await _reply(send, 413, b'{"detail":"request body is larger than 64 KB"}')
+            await self.app(scope, receive, guarded_send)
         finally:
             self._count(scope, status["code"], started)
 
@@ -200,8 +278,36 @@ class _Guard:
         self.metrics.request_seconds.labels(path).observe(time.perf_counter() - started)
 
 
-class _TooLarge(Exception):
-    pass
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None once it passes ``MAX_BODY``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then waits on the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _reply(send: Send, status: int, body: bytes) -> None:

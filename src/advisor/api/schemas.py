@@ -17,7 +17,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$"
 class TurnIn(BaseModel):
     """One earlier message of the conversation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     role: Literal["user", "assistant"]
     content: str = Field(max_length=MAX_TURN)
 
@@ -25,8 +25,10 @@ class TurnIn(BaseModel):
 class ChatRequest(BaseModel):
     """A question, the conversation so far, and how to answer."""
 
+    # strict: "stream": 0 or "k": "5" is refused as the schema says, not coerced.
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -80,6 +82,7 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [{"query": "entry-level salary", "career": "24-Data_Engineer", "k": 5}]
         },
@@ -92,7 +95,7 @@ class SearchRequest(BaseModel):
 class FeedbackRequest(BaseModel):
     """Thumbs up or down on one answer; a second vote with the same token replaces the first."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     feedback_token: str = Field(
         pattern=TOKEN_PATTERN, description="The feedback_token that came with the answer."
     )
@@ -103,12 +106,16 @@ class FeedbackRequest(BaseModel):
 class OpenAIMessage(BaseModel):
     """A message of an OpenAI-style chat request."""
 
+    model_config = ConfigDict(strict=True)
+
     role: Literal["system", "user", "assistant", "tool", "developer"]
     content: str | list[dict[str, Any]] | None = Field(default="")
 
 
 class OpenAIChatRequest(BaseModel):
     """The subset of the OpenAI chat-completions request the advisor honours."""
+
+    model_config = ConfigDict(strict=True)
 
     model: str = "advisor"
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_HISTORY * 2 + 2)

@@ -14,6 +14,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from advisor.api.admission import Decision, choose_mode
 from advisor.api.deps import ServiceDep, StateDep
+from advisor.api.limits import recent_history
 from advisor.api.schemas import ChatRequest, ChatResponse, FeedbackRequest
 from advisor.api.state import AppState
 from advisor.chat import ChatEvent, ChatService
@@ -97,8 +98,10 @@ async def record(state: AppState, answer: Answer) -> tuple[int | None, str | Non
     return await state.querylog.record(answer, careers[0].doc_id if careers else None)
 
 
-def turns(body: ChatRequest) -> list[Turn]:
-    return [Turn(t.role, t.content) for t in body.history]
+def turns(body: ChatRequest, state: AppState) -> list[Turn]:
+    s = state.settings
+    history = [Turn(t.role, t.content) for t in body.history]
+    return recent_history(history, max_turns=s.max_history_turns, max_chars=s.max_history_chars)
 
 
 def sse(event: str, data: dict[str, Any]) -> str:
@@ -113,7 +116,7 @@ def sse(event: str, data: dict[str, Any]) -> str:
 async def chat(body: ChatRequest, request: Request, service: ServiceDep, state: StateDep) -> Any:
     decision = choose_mode(state.gate, service, body.mode)
     events, first = await run_in_threadpool(
-        open_events, service, body.question, turns(body), decision
+        open_events, service, body.question, turns(body, state), decision
     )
     wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
     if not wants_stream:

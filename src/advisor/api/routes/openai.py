@@ -14,10 +14,12 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from advisor.api.admission import choose_mode
 from advisor.api.deps import ServiceDep, StateDep
+from advisor.api.limits import check_lengths, recent_history
 from advisor.api.routes.chat import Events, _finish, citation_json, open_events, record
-from advisor.api.schemas import MAX_QUESTION, OpenAIChatRequest
+from advisor.api.schemas import OpenAIChatRequest
 from advisor.api.state import AppState
 from advisor.chat import ChatEvent
+from advisor.config import Settings
 from advisor.errors import InputError
 from advisor.types import Turn
 
@@ -31,18 +33,23 @@ def _text(content: Any) -> str:
     return str(content or "")
 
 
-def conversation(body: OpenAIChatRequest) -> tuple[str, list[Turn]]:
-    """The last user message is the question; earlier user/assistant messages the history."""
+def conversation(body: OpenAIChatRequest, settings: Settings) -> tuple[str, list[Turn]]:
+    """The last user message is the question; earlier user/assistant messages the history.
+
+    Every message is held to the question limit (422 beyond it); the history keeps the latest
+    turns within ``max_history_turns`` and ``max_history_chars``.
+    """
+    check_lengths([_text(m.content) for m in body.messages], max_chars=settings.max_question_chars)
     messages = [
         (m.role, _text(m.content)) for m in body.messages if m.role in ("user", "assistant")
     ]
     if not messages or messages[-1][0] != "user":
         raise InputError("the last message must come from the user")
     question = messages[-1][1]
-    if len(question) > MAX_QUESTION:
-        raise InputError(f"the question is longer than {MAX_QUESTION} characters")
     history = [Turn(role, text) for role, text in messages[:-1]]
-    return question, history[-20:]
+    return question, recent_history(
+        history, max_turns=settings.max_history_turns, max_chars=settings.max_history_chars
+    )
 
 
 @router.get("/v1/models", summary="The one model: the advisor")
@@ -55,7 +62,7 @@ def models() -> dict[str, Any]:
 
 @router.post("/v1/chat/completions", summary="OpenAI-style chat completion; sources extra")
 async def completions(body: OpenAIChatRequest, service: ServiceDep, state: StateDep) -> Any:
-    question, history = conversation(body)
+    question, history = conversation(body, state.settings)
     decision = choose_mode(state.gate, service, None)
     events, first = await run_in_threadpool(open_events, service, question, history, decision)
     ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"

@@ -17,7 +17,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Index and model are loaded")
-def readyz(state: StateDep, response: Response) -> dict[str, object]:
+async def readyz(state: StateDep, response: Response) -> dict[str, object]:
+    # On the event loop, like /healthz: under a flood of searches a probe must not queue
+    # for a thread-pool slot.
     ready = state.ready.is_set() and state.service is not None
     if not ready:
         response.status_code = 503
