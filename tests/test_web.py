@@ -28,7 +28,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
-#: The policy stream 10 puts on every page: nothing inline may run or style.
+#: The app's Content-Security-Policy starts so: nothing inline may run or style a page.
 CSP = "default-src 'self'"
 HOSTILE = "<img src=x onerror=alert(1)> Puppet Engineer"
 HOSTILE_DOC = f"""---
@@ -175,26 +175,10 @@ def test_desktop_chat_screenshot(browser: Any, live_server: str) -> None:
     page.close()
 
 
-class _Policy:
-    """ASGI middleware: the Content-Security-Policy header on every response."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def with_policy(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []),
-                                      (b"content-security-policy", CSP.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send if scope["type"] != "http" else with_policy)
-
-
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index: Any,
                    embedder: Any, chunker: Any, fixture_service: Any) -> Iterator[str]:
-    """A server under CSP over a copy of the fixture corpus plus a document with a hostile
+    """A server over a copy of the fixture corpus plus a document with a hostile
     title (the shared fixture corpus keeps its four documents); the rest as fixture_service."""
     import uvicorn
 
@@ -212,7 +196,6 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
                           prompts=fixture_service.prompts, generator=fixture_service.generator,
                           settings=fixture_service.settings)
     app = create_app(service, query_log=root / "queries.sqlite")
-    app.add_middleware(_Policy)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -232,7 +215,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
 
 
 def test_hostile_career_title_shows_as_text_under_csp(browser: Any, hostile_server: str) -> None:
-    assert httpx.get(hostile_server + "/").headers["content-security-policy"] == CSP
+    assert httpx.get(hostile_server + "/").headers["content-security-policy"].startswith(CSP)
     page = browser.new_page(viewport=PHONE)
     seen = watch(page)
     page.goto(hostile_server + "/")
