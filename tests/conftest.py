@@ -1,7 +1,10 @@
-"""Shared fixtures: the tiny fixture corpus, the real MiniLM embedder, a fixture index.
+"""Shared fixtures: the tiny fixture corpus, the real MiniLM embedder, a fixture index, and
+the fakes chat tests run on.
 
 The fixture index is built once per session with the real all-MiniLM-L6-v2 and FAISS;
-tests that change it work on a copy.
+tests that change it work on a copy. ``WordsEmbedder`` (deterministic vectors from a text's
+words) and ``ScriptedGenerator`` (replays scripted tokens) let the chat, composer and check
+tests run without any model; tests marked ``model`` run the real SmolLM2.
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import hashlib
+import re
 import shutil
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from advisor.chunking import ChunkerSettings
@@ -128,6 +136,126 @@ def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Re
     return Retriever(index=fixture_index, embedder=embedder)
 
 
+# ---------------------------------------------------------------- fakes
+
+
+class WordsEmbedder:
+    """Deterministic vectors without a model: each word (lower-cased, three letters or more,
+    a plural's "s" dropped) adds one to a hashed dimension, so texts that share words are
+    close, as with a real embedder, and the same text always gets the same vector."""
+
+    name = "words-test"
+    dim = 8192
+    stopwords = frozenset(
+        "the and for what how does did are was were with that this from your you can could "
+        "would should have has had into about good best some any more most much many who why "
+        "when where which their them they there then than also just like want need".split()
+    )
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]{3,}", text.lower()):
+                if word in self.stopwords:
+                    continue
+                word = word[:-1] if word.endswith("s") and len(word) > 3 else word
+                out[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        normed: npt.NDArray[np.float32] = out / np.where(norms == 0, 1.0, norms)
+        return normed
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        return self.embed([text])[0]
+
+
+class ScriptedGenerator:
+    """A generator that replays scripted replies token by token and records every request.
+
+    ``replies`` are used in turn (the last one repeats); ``fail`` raises GenerationError
+    after the first piece; ``busy`` raises BusyError at admission, as a full queue does.
+    """
+
+    name = "scripted"
+    context_size = 2048
+
+    def __init__(self, *replies: str, fail: bool = False, busy: bool = False) -> None:
+        self.replies = list(replies) or [""]
+        self.fail = fail
+        self.busy = busy
+        self.calls: list[list[dict[str, str]]] = []
+        self.closed = 0
+        self.lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages: Sequence[Mapping[str, str]], *, max_tokens: int,
+               stop: Sequence[str] = (), timeout: float | None = None) -> Iterator[str]:
+        from advisor.errors import BusyError
+
+        if self.busy:
+            raise BusyError("the model is busy", retry_after=1.0)
+        with self.lock:
+            reply = self.replies[min(len(self.calls), len(self.replies) - 1)]
+            self.calls.append([dict(m) for m in messages])
+        return self._pieces(reply, max_tokens)
+
+    def _pieces(self, reply: str, max_tokens: int) -> Iterator[str]:
+        from advisor.errors import GenerationError
+
+        try:
+            for n, piece in enumerate(re.findall(r"\S+\s*|\s+", reply)):
+                if n >= max_tokens:
+                    return
+                if self.fail and n == 1:
+                    raise GenerationError("the model server at http://10.0.0.9:8080 said 500")
+                yield piece
+        finally:
+            self.closed += 1
+
+
+@pytest.fixture(scope="session")
+def scripted() -> type[ScriptedGenerator]:
+    """The scripted fake generator class: ``scripted("reply one", "reply two", fail=True)``."""
+    return ScriptedGenerator
+
+
+@pytest.fixture(scope="session")
+def words_embedder() -> WordsEmbedder:
+    return WordsEmbedder()
+
+
+@pytest.fixture(scope="session")
+def words_index_dir(tmp_path_factory: pytest.TempPathFactory,
+                    build_fixture_index: BuildFn, words_embedder: WordsEmbedder) -> Path:
+    """The fixture corpus indexed with ``WordsEmbedder`` (no model; built once)."""
+    index_dir = tmp_path_factory.mktemp("words-index")
+    build_fixture_index(index_dir, embedder=words_embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def words_retriever(words_index_dir: Path, words_embedder: WordsEmbedder) -> Retriever:
+    index = load_index(words_index_dir, "default", embedder=words_embedder,
+                       chunker=default_chunker())
+    return Retriever(index=index, embedder=words_embedder)
+
+
+@pytest.fixture
+def make_service(words_retriever: Retriever) -> Callable[..., Any]:
+    """A chat service over the fixture corpus on fakes: ``make_service(generator, **settings)``."""
+    from advisor.chat import ChatService, ChatSettings
+    from advisor.prompts import PromptLibrary
+
+    def make(generator: Any = None, **settings: Any) -> Any:
+        # Word-count vectors sit lower than MiniLM's: an on-topic question reaches ~0.3.
+        options = {"refusal_threshold": 0.2, "refusal_threshold_named": 0.1, **settings}
+        return ChatService(retriever=words_retriever, prompts=PromptLibrary(),
+                           generator=generator, settings=ChatSettings(**options))
+
+    return make
+
+
 # ---------------------------------------------------------------- the server
 
 
@@ -147,11 +275,12 @@ def fixture_service(fixture_index_dir: Path, embedder: SentenceTransformerEmbedd
     from advisor.index import load_index
     from advisor.prompts import PromptLibrary
     from advisor.retriever import Retriever
+    from advisor.writer import WriterSettings
 
     index = load_index(fixture_index_dir, "default", embedder=embedder, chunker=chunker)
     return ChatService(retriever=Retriever(index=index, embedder=embedder),
                        prompts=PromptLibrary(), generator=session_llm,
-                       settings=ChatSettings(max_answer_tokens=24))
+                       settings=ChatSettings(writer=WriterSettings(max_tokens=32)))
 
 
 @pytest.fixture(scope="session")

@@ -145,7 +145,7 @@ def test_a_busy_model_gets_an_extractive_answer_with_a_notice(
     model = HeldModel()
     held = ChatService(retriever=Retriever(index=fixture_index, embedder=embedder),
                        prompts=PromptLibrary(), generator=model,
-                       settings=ChatSettings(grounding_threshold=0))
+                       settings=ChatSettings())
     app = create_app(held, Settings(reload_s=0, max_wait_s=2.0), query_log=tmp_path / "q.sqlite")
     with TestClient(app) as client:
         first: list[httpx.Response] = []

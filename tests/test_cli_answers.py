@@ -39,7 +39,8 @@ def test_ask_json_extractive(env: dict[str, str], capsys: pytest.CaptureFixture[
                  "--json", "--mode", "extractive"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert set(out) >= {"answer", "citations", "refused", "mode", "timings"}
+    assert set(out) >= {"answer", "details", "citations", "careers", "suggestions", "kind",
+                        "refused", "mode", "timings"}
     assert set(out["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
     assert out["mode"] == "extractive" and out["refused"] is False
     assert "28,500 crowns" in out["answer"]
@@ -47,11 +48,22 @@ def test_ask_json_extractive(env: dict[str, str], capsys: pytest.CaptureFixture[
     assert out["citations"][0]["url"].startswith("https://")
 
 
+@pytest.mark.model
 def test_ask_generative_with_the_real_model(env: dict[str, str],
                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "Why does a glassblower cool finished pieces slowly?"]) == 0
     out = capsys.readouterr().out
     assert "annealing" in out and "Sources:" in out and "[1]" in out
+    assert "You could ask next:" in out
+
+
+def test_ask_hi_is_small_talk_not_a_refusal(env: dict[str, str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "hi", "--json", "--mode", "extractive"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["refused"] is False and out["kind"] == "smalltalk"
+    assert out["answer"].startswith("Hi! I'm a career advisor") and len(out["answer"]) < 500
+    assert out["citations"] == [] and out["suggestions"]
 
 
 def test_ask_off_topic_is_refused(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,18 +88,28 @@ def test_eval_answers_json_keys(env: dict[str, str], capsys: pytest.CaptureFixtu
                                 tmp_path: Path) -> None:
     offtopic = tmp_path / "offtopic.jsonl"
     offtopic.write_text('{"id": "o1", "question": "Who won the 2022 FIFA World Cup?"}\n')
+    fit = tmp_path / "fit.jsonl"
+    fit.write_text('{"id": "fit1", "question": "I love bees, honey and flowers. Which job would '
+                   'suit me?", "acceptable": ["2-Beekeeper.md"], "kind": "fit"}\n')
     per_case = tmp_path / "reports" / "answers.jsonl"
-    code = main(["eval-answers", str(CASES), "--offtopic", str(offtopic), "--mode",
-                 "extractive", "--json", "--cases-out", str(per_case)])
+    code = main(["eval-answers", str(CASES), "--offtopic", str(offtopic), "--fit", str(fit),
+                 "--mode", "extractive", "--json", "--cases-out", str(per_case)])
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0
     assert list(out) == list(ANSWER_KEYS)
     assert out["citation_valid"] == 1.0 and out["refusal_rate_offtopic"] == 1.0
-    assert out["evidence_in_answer"] >= 0.5
+    assert out["evidence_in_answer"] >= 0.5 and out["evidence_in_lead"] >= 0.5
+    assert out["stream_equals_final"] == 1.0 and out["unsupported_rate"] == 0.0
+    assert out["fit_hit@3"] == 1.0 and out["model_sentence_share"] is None
+    assert 0 < out["answer_chars_p50"] <= out["answer_chars_p90"] <= 800
     records = [json.loads(line) for line in per_case.read_text().splitlines()]
-    assert len(records) == out["n"] and records[-1]["id"] == "offtopic-1"
-    assert records[-1]["refused"] and not records[-1]["answerable"]
-    answered = [r for r in records if r["answerable"]]
+    assert len(records) == out["n"] and records[-1]["id"] == "fit1"
+    assert records[-1]["careers"][0] == "2-Beekeeper" and records[-1]["fit_hit"]
+    assert records[-2]["refused"] and not records[-2]["answerable"]
+    answered = [r for r in records if r["answerable"] and r["fit_hit"] is None]
     share = sum(r["evidence_in_answer"] for r in answered) / len(answered)
     assert round(share, 4) == out["evidence_in_answer"]
     assert all(r["answer"] and r["retrieved"] and "total_ms" in r["timings"] for r in answered)
+    assert all({"lead", "details", "careers", "suggestions", "dropped"} <= set(r)
+               for r in records)
+    assert all(r["lead"] in r["answer"] for r in answered)

@@ -37,6 +37,6 @@ def test_streaming_completion_follows_the_conversation(client: openai.OpenAI) ->
         extra = chunk.model_extra or {}
         if "sources" in extra:
             sources = extra["sources"]
-    assert len(pieces) >= 2
+    assert len(pieces) >= 1  # the lead at once; a model sentence only if it passes the check
     assert "1,650 florins" in "".join(pieces)
     assert sources and sources[0]["doc_id"] == "3-Glassblower"

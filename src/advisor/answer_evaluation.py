@@ -1,4 +1,5 @@
-"""Answer benchmark: every case through the chat service -> evidence, citation and refusal rates."""
+"""Answer benchmark: every case through the chat service -> evidence, citation, refusal,
+support and streaming figures (defined in the README, "Answer figures")."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from advisor.chat import ChatService, Mode, cited_numbers
+import numpy as np
+
+from advisor.chat import ChatService, Mode
+from advisor.checks import CITATION, cited_numbers, support
 from advisor.errors import EvaluationError
-from advisor.evaluation import Case, fold, is_relevant, load_cases
+from advisor.evaluation import Case, doc_id_of, fold, is_relevant, load_cases
 from advisor.types import Answer, Turn
 
 ANSWER_KEYS = (
@@ -23,7 +27,15 @@ ANSWER_KEYS = (
     "false_refusal_rate",
     "first_token_ms_p50",
     "total_ms_p50",
+    "evidence_in_lead",
+    "answer_chars_p50",
+    "answer_chars_p90",
+    "unsupported_rate",
+    "stream_equals_final",
+    "model_sentence_share",
+    "fit_hit@3",
 )
+LEAD_CHARS = 300
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[a-z][a-z+#./-]*[a-z+#]|[a-z]")
 _STOPWORDS = frozenset(
@@ -31,6 +43,15 @@ _STOPWORDS = frozenset(
     "their them these they this those to was were which while with within your you will often "
     "also more most some other than then there when where who how what".split()
 )
+
+
+@dataclass(frozen=True)
+class FitCase:
+    """A "which career fits me?" question and the careers that fit (doc ids)."""
+
+    case_id: str
+    question: str
+    acceptable: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,15 @@ class AnswerResult:
     supported: bool
     markers: int
     valid_markers: int
+    evidence_in_lead: bool = False
+    streamed: str = ""
+    unsupported: tuple[str, ...] = ()  # model sentences the support check rejects now
+    fit_hit: bool | None = None  # fit cases only
+
+    @property
+    def stream_equals_final(self) -> bool:
+        """The streamed tokens join to exactly the final answer."""
+        return self.streamed == self.answer.text
 
 
 def load_offtopic(path: Path) -> list[str]:
@@ -57,6 +87,32 @@ def load_offtopic(path: Path) -> list[str]:
         except (ValueError, KeyError, TypeError) as exc:
             raise EvaluationError(f"{path}:{n}: not a valid off-topic case ({exc})") from exc
     return questions
+
+
+def has_fit_cases(path: Path) -> bool:
+    """Whether a case file holds "which career fits me" cases (an ``acceptable`` list)."""
+    try:
+        first = next(line for line in path.read_text(encoding="utf-8").splitlines() if line)
+        return "acceptable" in json.loads(first)
+    except (OSError, UnicodeDecodeError, StopIteration, ValueError, TypeError):
+        return False
+
+
+def load_fit(path: Path) -> list[FitCase]:
+    """Fit cases (JSONL with ``id``, ``question``, ``acceptable`` file names)."""
+    cases: list[FitCase] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            docs = tuple(doc_id_of(str(d)) for d in raw["acceptable"])
+            if not docs or not str(raw["question"]).strip():
+                raise ValueError("empty question or acceptable list")
+            cases.append(FitCase(str(raw["id"]), str(raw["question"]), docs))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvaluationError(f"{path}:{n}: not a valid fit case ({exc})") from exc
+    return cases
 
 
 def key_terms(evidence: str) -> tuple[set[str], set[str]]:
@@ -81,21 +137,43 @@ def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
     return False
 
 
-def judge(case: Case | None, case_id: str, answer: Answer) -> AnswerResult:
+def lead_text(text: str) -> str:
+    """The first ``LEAD_CHARS`` characters of an answer, citation markers out, whitespace folded."""
+    return " ".join(CITATION.sub("", text).split())[:LEAD_CHARS]
+
+
+def unsupported(answer: Answer, min_share: float) -> tuple[str, ...]:
+    """The model sentences of a final answer that the support check rejects."""
+    passages = {c.number: f"{' > '.join((c.title, *c.heading_path))}: {c.text}"
+                for c in answer.citations}
+    bad = []
+    for sentence in answer.model_sentences:
+        cited = [passages[n] for n in cited_numbers(sentence) if n in passages]
+        if not any(support(sentence, p, answer.question, min_share=min_share).ok for p in cited):
+            bad.append(sentence)
+    return tuple(bad)
+
+
+def judge(case: Case | None, case_id: str, answer: Answer, *, streamed: str = "",
+          min_share: float = 1.0) -> AnswerResult:
     """Judge one answer against its case (None for an off-topic question)."""
-    markers = [int(m) for m in re.findall(r"\[(\d{1,3})\]", answer.text)]
+    markers = [int(m) for m in CITATION.findall(answer.text)]
     valid = {c.number for c in answer.citations}
     ok_markers = sum(1 for m in markers if m in valid)
+    bad = unsupported(answer, min_share)
     if case is None:
-        return AnswerResult(case_id, False, answer, False, False, len(markers), ok_markers)
+        return AnswerResult(case_id, False, answer, False, False, len(markers), ok_markers,
+                            streamed=streamed, unsupported=bad)
     in_answer = not answer.refused and contains_evidence(answer.text, case.evidence)
+    in_lead = not answer.refused and contains_evidence(lead_text(answer.text), case.evidence)
     cited = set(cited_numbers(answer.text))
     chunks = {h.chunk.chunk_id: h.chunk for h in answer.hits}
     supported = any(
         c.number in cited and c.chunk_id in chunks and is_relevant(chunks[c.chunk_id], case)
         for c in answer.citations
     )
-    return AnswerResult(case_id, True, answer, in_answer, supported, len(markers), ok_markers)
+    return AnswerResult(case_id, True, answer, in_answer, supported, len(markers), ok_markers,
+                        in_lead, streamed, bad)
 
 
 def run_answers(
@@ -104,18 +182,32 @@ def run_answers(
     offtopic: Sequence[str],
     *,
     mode: Mode,
+    fit: Sequence[FitCase] = (),
     on_result: Callable[[AnswerResult], None] | None = None,
 ) -> list[AnswerResult]:
-    """Ask every case (and off-topic question) through the service."""
+    """Ask every case (off-topic question, fit case) through the service, streamed."""
     results: list[AnswerResult] = []
-    items: list[tuple[Case | None, str, str, tuple[str, ...]]] = [
+    items: list[tuple[Case | FitCase | None, str, str, tuple[str, ...]]] = [
         (c, c.case_id, c.question, c.history) for c in cases
     ]
     items += [(None, f"offtopic-{i}", q, ()) for i, q in enumerate(offtopic, 1)]
+    items += [(f, f.case_id, f.question, ()) for f in fit]
+    share = service.settings.writer.min_share
     for case, case_id, question, history in items:
-        turns = [Turn("user", t) for t in history]
-        answer = service.ask(question, turns, mode=mode)
-        result = judge(case, case_id, answer)
+        pieces: list[str] = []
+        answer: Answer | None = None
+        for event in service.stream(question, [Turn("user", t) for t in history], mode=mode):
+            if event.kind == "token":
+                pieces.append(event.text)
+            elif event.kind == "done":
+                answer = event.answer
+        assert answer is not None
+        if isinstance(case, FitCase):
+            result = judge(None, case_id, answer, streamed="".join(pieces), min_share=share)
+            hit = bool(set(answer.careers[:3]) & set(case.acceptable))
+            result = replace(result, answerable=True, fit_hit=hit)
+        else:
+            result = judge(case, case_id, answer, streamed="".join(pieces), min_share=share)
         results.append(result)
         if on_result:
             on_result(result)
@@ -129,17 +221,28 @@ def case_record(result: AnswerResult) -> dict[str, object]:
         "id": result.case_id,
         "question": a.question,
         "answerable": result.answerable,
+        "kind": a.kind,
         "evidence_in_answer": result.evidence_in_answer,
+        "evidence_in_lead": result.evidence_in_lead,
         "citation_supports": result.supported,
+        "fit_hit": result.fit_hit,
         "refused": a.refused,
         "mode": a.mode,
         "answer": a.text,
+        "lead": a.lead,
+        "model_sentences": list(a.model_sentences),
+        "dropped": [{"text": d.text, "reason": d.reason} for d in a.dropped],
+        "details": [{"text": d.text, "citation": d.citation} for d in a.details],
+        "careers": list(a.careers),
+        "suggestions": list(a.suggestions),
         "citations": [
             {"number": c.number, "chunk_id": c.chunk_id, "doc_id": c.doc_id} for c in a.citations
         ],
         "retrieved": [h.chunk.chunk_id for h in a.hits],
         "markers": result.markers,
         "valid_markers": result.valid_markers,
+        "stream_equals_final": result.stream_equals_final,
+        "unsupported": list(result.unsupported),
         "timings": a.timings,
     }
 
@@ -152,14 +255,21 @@ def write_case_report(results: Sequence[AnswerResult], path: Path) -> None:
             out.write(json.dumps(case_record(result), ensure_ascii=False) + "\n")
 
 
-def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int]:
+def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int | None]:
     """The JSON object ``advisor eval-answers --json`` prints."""
-    answerable = [r for r in results if r.answerable]
+    fit = [r for r in results if r.fit_hit is not None]
+    answerable = [r for r in results if r.answerable and r.fit_hit is None]
     offtopic = [r for r in results if not r.answerable]
     markers = sum(r.markers for r in results)
+    generative = [r for r in answerable if r.answer.mode == "generative" and not r.answer.refused]
+    chars = [len(r.answer.text) for r in answerable if not r.answer.refused]
 
     def share(values: Sequence[bool]) -> float:
         return round(sum(values) / len(values), 4) if values else 0.0
+
+    def p50(key: str) -> float:
+        values = [r.answer.timings.get(key, 0.0) for r in results]
+        return round(statistics.median(values), 1) if values else 0.0
 
     return {
         "n": len(results),
@@ -170,26 +280,31 @@ def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int]:
         "citation_supports": share([r.supported for r in answerable]),
         "refusal_rate_offtopic": share([r.answer.refused for r in offtopic]),
         "false_refusal_rate": share([r.answer.refused for r in answerable]),
-        "first_token_ms_p50": round(
-            statistics.median([r.answer.timings.get("first_token_ms", 0.0) for r in results]), 1
-        )
-        if results
-        else 0.0,
-        "total_ms_p50": round(
-            statistics.median([r.answer.timings.get("total_ms", 0.0) for r in results]), 1
-        )
-        if results
-        else 0.0,
+        "first_token_ms_p50": p50("first_token_ms"),
+        "total_ms_p50": p50("total_ms"),
+        "evidence_in_lead": share([r.evidence_in_lead for r in answerable]),
+        "answer_chars_p50": round(float(np.percentile(chars, 50)), 1) if chars else 0.0,
+        "answer_chars_p90": round(float(np.percentile(chars, 90)), 1) if chars else 0.0,
+        "unsupported_rate": share([bool(r.unsupported) for r in results]),
+        "stream_equals_final": share([r.stream_equals_final for r in results]),
+        "model_sentence_share": share([bool(r.answer.model_sentences) for r in generative])
+        if generative
+        else None,
+        "fit_hit@3": share([bool(r.fit_hit) for r in fit]) if fit else None,
     }
 
 
 __all__ = [
     "ANSWER_KEYS",
     "AnswerResult",
+    "FitCase",
     "case_record",
     "contains_evidence",
+    "has_fit_cases",
     "judge",
+    "lead_text",
     "load_cases",
+    "load_fit",
     "load_offtopic",
     "run_answers",
     "summarize",

@@ -32,6 +32,8 @@ _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _LINK_LINE = re.compile(r"\s*(?:[-*+]|\d+[.)])?\s*\[[^\]]*\]\([^)]*\)\s*[.,;]?\s*$")
 _SPACE = re.compile(r"\s+")
 _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+\.)\s")
+# A line that opens with a short term and a colon ("Frontend: HTML, CSS", "`clone`: Make a copy").
+_TERM_LABEL = re.compile(r"^([^:.!?]{2,60}?)\s*:\s+\S")
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,10 @@ class Sentence:
 
     text: str
     quotable: bool
+    #: The bold label of its line ("Expected Initial Salary Ranges"), "" if none.
+    label: str = ""
+    #: Which line of the passage it is on (sentences of one bullet share it).
+    line: int = 0
 
     @property
     def indexed(self) -> bool:
@@ -272,12 +278,27 @@ class Sentence:
 
 def passage_sentences(text: str) -> list[Sentence]:
     """The sentences of ``sentences``, each marked quotable unless it only introduces a list
-    ("Key skills:") or its line is nothing but a link (a reading-list entry)."""
+    ("Key skills:") or its line is nothing but a link (a reading-list entry); each carries
+    the bold label of its line."""
     out: list[Sentence] = []
-    for line in text.splitlines():
+    parents: list[tuple[int, str]] = []  # (indent, label) of the lines a nested bullet sits under
+    for number, line in enumerate(text.splitlines()):
         reference = bool(_LINK_LINE.match(line))
+        bold = _BOLD_LABEL.match(line)
+        label = _clean_label(plain_text(bold.group(1))) if bold else ""
+        term = None if bold else _TERM_LABEL.match(plain_text(line))
+        if term and len(term.group(1).split()) <= 6:
+            label = term.group(1).strip()
+        indent = len(line) - len(line.lstrip())
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        if not label and parents:
+            label = parents[-1][1]  # a nested bullet without a label of its own: its parent's
+        if label and line.strip():
+            parents.append((indent, label))
         for part in SENTENCE_BREAK.split(plain_text(line)):
             part = part.strip()
             if len(part) > 2:
-                out.append(Sentence(part, not reference and not part.endswith(":")))
+                quotable = not reference and not part.endswith(":")
+                out.append(Sentence(part, quotable, label, number))
     return out

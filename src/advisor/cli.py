@@ -191,7 +191,11 @@ def _answer_json(answer: Any) -> dict[str, Any]:
 
     return {
         "answer": answer.text,
+        "details": [asdict(d) for d in answer.details],
         "citations": [asdict(c) for c in answer.citations],
+        "careers": list(answer.careers),
+        "suggestions": list(answer.suggestions),
+        "kind": answer.kind,
         "refused": answer.refused,
         "mode": answer.mode,
         "timings": {
@@ -224,12 +228,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    _print_more(answer)
     for notice in answer.notices:
         _say(f"note: {notice}")
     if answer.citations:
         print("\nSources:")
         _print_citations(answer.citations)
     return 0
+
+
+def _print_more(answer: Any) -> None:
+    """Details and follow-up questions under an answer."""
+    if answer.details:
+        print("\nMore from the documents:")
+        for d in answer.details:
+            print(f"  - {d.text} [{d.citation}]")
+    if answer.suggestions:
+        print("\nYou could ask next:")
+        for question in answer.suggestions:
+            print(f"  - {question}")
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -269,6 +286,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"\n(error: {exc})")
             continue
         print()
+        if last is not None:
+            _print_more(last)
         if last is not None and last.citations:
             _print_citations(last.citations)
         history += [Turn("user", line), Turn("assistant", last.text if last else "")]
@@ -276,6 +295,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
     from advisor.answer_evaluation import (
+        has_fit_cases,
+        load_fit,
         load_offtopic,
         run_answers,
         summarize,
@@ -285,7 +306,10 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     from advisor.wiring import build, chat_service_for
 
     settings = _eval_settings(args)
-    cases = load_cases(args.cases)
+    fit_only = has_fit_cases(args.cases)
+    cases = [] if fit_only else load_cases(args.cases)
+    fit = load_fit(args.cases) if fit_only else []
+    fit += load_fit(args.fit) if args.fit else []
     offtopic = load_offtopic(args.offtopic) if args.offtopic else []
     build(settings, on_stage=None if args.json else _say)
     service = chat_service_for(settings, with_model=args.mode != "extractive")
@@ -295,7 +319,7 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
             mark = "ok " if result.evidence_in_answer or not result.answerable else "-- "
             _say(f"{mark}{result.case_id} {result.answer.timings.get('total_ms', 0):.0f} ms")
 
-    results = run_answers(service, cases, offtopic, mode=args.mode, on_result=progress)
+    results = run_answers(service, cases, offtopic, mode=args.mode, fit=fit, on_result=progress)
     summary = summarize(results)
     if args.cases_out:
         write_case_report(results, args.cases_out)
@@ -390,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("eval-answers", cmd_eval_answers, "measure answers on benchmark cases")
     p.add_argument("cases", type=Path, help="JSONL case file")
     p.add_argument("--offtopic", type=Path, help="JSONL of questions the documents miss")
+    p.add_argument(
+        "--fit", type=Path, help='JSONL of "which career fits me" cases (with "acceptable")'
+    )
     p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
     p.add_argument("--mode", choices=modes, default="generative")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -84,9 +84,11 @@ class Settings(BaseSettings):
     llm_remote_model: str = Field("advisor", description="Model name sent to llm_url.")
     llm_context: int = Field(2048, ge=256, description="Context window of the model, in tokens.")
     llm_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
-    max_answer_tokens: int = Field(96, ge=8, le=1024, description="Most tokens an answer has.")
+    max_answer_tokens: int = Field(
+        64, ge=8, le=1024, description="Most tokens the model writes for an answer's lead."
+    )
     prompt_budget: int = Field(
-        640, ge=128, description="Most prompt tokens (system, passages and question)."
+        640, ge=128, description="Most prompt tokens (instruction, example, quote and question)."
     )
     generation_timeout: float = Field(
         30.0, gt=0, description="Seconds before a generation is stopped and falls back."
@@ -111,12 +113,12 @@ class Settings(BaseSettings):
     refusal_threshold_named: float = Field(
         0.35, description="The same threshold for a question that names a career of the corpus."
     )
-    grounding_threshold: float = Field(
-        0.5,
+    support_share: float = Field(
+        0.8,
         ge=0.0,
         le=1.0,
-        description="A sentence the model writes stays only if its cosine to some sentence of "
-        "the passages it was shown reaches this; 0 keeps everything.",
+        description="A sentence the model writes stays only if its numbers and names appear in "
+        "the passage it cites and this share of its content words do (or come from the question).",
     )
 
     # Server

@@ -12,13 +12,17 @@ from advisor.errors import ConfigError
 #: prompts/ at the top of the repository (the package is installed from src/).
 DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 REQUIRED = (
-    "system.j2",
-    "passages.j2",
-    "question.j2",
+    "lead.j2",
+    "lead_system.j2",
+    "lead_user.j2",
+    "lead_examples.yaml",
     "refusal.j2",
     "injection.j2",
-    "extractive.j2",
-    "quote.j2",
+    "smalltalk.j2",
+    "pay_note.j2",
+    "carry_over.j2",
+    "fit.j2",
+    "fit_starter.j2",
 )
 
 
@@ -47,3 +51,12 @@ class PromptLibrary:
     def source(self, name: str) -> str:
         """The raw text of a template (to check an answer does not leak it)."""
         return (self.folder / name).read_text(encoding="utf-8")
+
+    def data(self, name: str) -> Any:
+        """A YAML file of the folder (worked examples for the model)."""
+        import yaml
+
+        try:
+            return yaml.safe_load(self.source(name))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"prompt data {name} cannot be read: {exc}") from exc

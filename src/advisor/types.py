@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 HEADING_SEP = " > "
 
@@ -89,8 +89,28 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Detail:
+    """A further quote of an answer, under its citation number."""
+
+    text: str
+    citation: int
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A sentence the model wrote that the support check kept out of the answer, and why."""
+
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Answer:
-    """An answer with the evidence it was built from."""
+    """An answer with the evidence it was built from.
+
+    ``text`` is what a student sees first (the lead, and the model's checked sentences in
+    generative mode); ``details`` are further quotes; ``lead`` is the quoted part of ``text``.
+    """
 
     question: str
     text: str
@@ -101,3 +121,21 @@ class Answer:
     query: str = ""
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     notices: tuple[str, ...] = ()
+    kind: str = ""
+    lead: str = ""
+    details: tuple[Detail, ...] = ()
+    careers: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    model_sentences: tuple[str, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """One step of a streamed answer: sources, token, done or error."""
+
+    kind: Literal["sources", "token", "done", "error"]
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    answer: Answer | None = None
+    data: dict[str, Any] = field(default_factory=dict)

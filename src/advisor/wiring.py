@@ -16,6 +16,7 @@ from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
 from advisor.retriever import RetrievalSettings, Retriever
+from advisor.writer import WriterSettings
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +157,13 @@ def chat_settings_for(settings: Settings) -> ChatSettings:
         top_k=settings.top_k,
         refusal_threshold=settings.refusal_threshold,
         refusal_threshold_named=settings.refusal_threshold_named,
-        grounding_threshold=settings.grounding_threshold,
-        max_answer_tokens=settings.max_answer_tokens,
-        prompt_budget=settings.prompt_budget,
-        generation_timeout=settings.generation_timeout,
         max_question_chars=settings.max_question_chars,
+        writer=WriterSettings(
+            max_tokens=settings.max_answer_tokens,
+            min_share=settings.support_share,
+            prompt_budget=settings.prompt_budget,
+            timeout=settings.generation_timeout,
+        ),
     )
 
 

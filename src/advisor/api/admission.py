@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from advisor.chat import ChatEvent, ChatService
+from advisor.chat import ChatService
 from advisor.errors import BusyError
+from advisor.types import ChatEvent
 
 BUSY_MODE = "extractive_busy"
 BUSY_NOTICE = "the advisor is busy, so this answer quotes the documents directly"

@@ -62,11 +62,26 @@ class CitationOut(BaseModel):
     end: int
 
 
+class DetailOut(BaseModel):
+    """A further quote of the answer, under its citation number."""
+
+    text: str
+    citation: int
+
+
 class ChatResponse(BaseModel):
-    """An answer with the passages it cites."""
+    """An answer with the passages it cites.
+
+    ``answer`` is what a student sees first (1-2 sentences, [n] markers); ``details`` are
+    further quotes; ``citations`` holds every number used in either.
+    """
 
     answer: str
+    details: list[DetailOut] = []
     citations: list[CitationOut]
+    careers: list[str] = []
+    suggestions: list[str] = []
+    kind: str = ""
     refused: bool
     mode: str
     timings: dict[str, float]

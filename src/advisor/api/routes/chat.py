@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
@@ -17,11 +18,14 @@ from advisor.api.deps import ServiceDep, StateDep
 from advisor.api.limits import recent_history
 from advisor.api.schemas import ChatRequest, ChatResponse, FeedbackRequest
 from advisor.api.state import AppState
-from advisor.chat import ChatEvent, ChatService
-from advisor.errors import NotFoundError, QueryLogError
-from advisor.types import Answer, Citation, Turn
+from advisor.chat import ChatService
+from advisor.errors import AdvisorError, NotFoundError, QueryLogError
+from advisor.types import Answer, ChatEvent, Citation, Turn
 
 router = APIRouter(tags=["chat"])
+log = logging.getLogger(__name__)
+#: What a student sees when an answer breaks off; the details go to the log only.
+STREAM_FAILED = "Sorry, something went wrong while answering. Please ask again."
 
 
 class Events:
@@ -71,7 +75,11 @@ def answer_json(
 ) -> dict[str, Any]:
     return ChatResponse(
         answer=answer.text,
+        details=[{"text": d.text, "citation": d.citation} for d in answer.details],
         citations=[citation_json(c) for c in answer.citations],
+        careers=list(answer.careers),
+        suggestions=list(answer.suggestions),
+        kind=answer.kind,
         refused=answer.refused,
         mode=answer.mode,
         timings=dict(answer.timings),
@@ -164,6 +172,9 @@ async def _stream(
                 yield sse("error", {"message": event.text})
             elif event.kind == "done" and event.answer is not None:
                 yield sse("done", answer_json(event.answer, *await record(state, event.answer)))
+    except AdvisorError as exc:
+        log.warning("answer stream failed: %s", exc)
+        yield sse("error", {"message": STREAM_FAILED})
     finally:
         # A client that went away cancels its generation and frees the model.
         await run_in_threadpool(events.close)

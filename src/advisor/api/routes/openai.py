@@ -18,10 +18,9 @@ from advisor.api.limits import check_lengths, recent_history
 from advisor.api.routes.chat import Events, _finish, citation_json, open_events, record
 from advisor.api.schemas import OpenAIChatRequest
 from advisor.api.state import AppState
-from advisor.chat import ChatEvent
 from advisor.config import Settings
 from advisor.errors import InputError
-from advisor.types import Turn
+from advisor.types import ChatEvent, Turn
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "advisor"

@@ -1,0 +1,229 @@
+"""Checks on text: the support check for model sentences, citation cleaning, injection and
+leak checks.
+
+The support check is lexical on purpose. A sentence on the right topic that names the wrong
+certification or invents a book is close to its passage by cosine similarity; it is far by its
+words. So a model sentence stands only if its numbers and named things (certifications, tools,
+organisations, titles, books) appear in the passage it cites, nearly all of its content words
+do (or come from the question), and it adds no negation and no yes/no the passage does not make.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from advisor.chunking import SENTENCE_BREAK, plain_text
+from advisor.errors import InputError
+
+CITATION = re.compile(r"\[(\d{1,3})\]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\bsystem prompt\b|\b(reveal|show|print|repeat|leak)\b.{0,30}\b(instructions?|prompt)\b"
+    r"|\byou are now\b|\bdeveloper mode\b|\bjailbreak",
+    re.I | re.S,
+)
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#'’-]*")
+_QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
+_YES_NO = re.compile(r"^\W*(?:yes|no|nope|yeah|absolutely|definitely)\b", re.I)
+_STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each either even ever
+    every for from further had has have having he her here hers him his how i if in into is it
+    its itself just me might more most must my no nor not now of off on once only or other our
+    out over own per same she should so some such than that the their them then there these
+    they this those through to too under until up upon us very via was we were what when where
+    which while who whom why will with within would yet you your yours e.g i.e etc""".split()
+)
+#: Plain words a restatement for a student may use that no passage needs to hold.
+PLAIN_WORDS = frozenset(
+    """job jobs work works working role roles career careers people person someone student
+    students help helps start starts starting learn learning need needs use used using make
+    makes get gets year years yearly annual annually like way ways often usually many much lot
+    well able know thing things kind part one first also typically generally around roughly
+    about approximately between range ranges earn earns pay paid salary salaries good""".split()
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a sentence stands, and why not."""
+
+    ok: bool
+    reason: str = ""
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_stems(text: str) -> list[str]:
+    """Stemmed content words of a text (stop words out), in order."""
+    # "front-end" and "frontend" are one word; so are "e-mail" and "email".
+    words = [w.lower().strip("'’-").replace("-", "") for w in _TOKEN.findall(text)]
+    kept = [w for w in words if len(w) > 1 and w not in _STOPWORDS and not w.isdigit()]
+    return list(_stemmer().stemWords(kept))
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers of a text, thousands separators and trailing dots dropped."""
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def named_things(sentence: str) -> list[str]:
+    """Names in a sentence: acronyms, words with inner capitals or digits, capitalised words
+    after the first, and quoted titles. A first word counts only if it is an acronym."""
+    names = [m.group(1) for m in _QUOTED.finditer(sentence)]
+    for i, m in enumerate(_TOKEN.finditer(sentence)):
+        word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
+        if len(word) < 2 or word.isdigit() or word.startswith(("I'", "I’")):
+            continue
+        inner = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+        special = any(c in word for c in "+#")
+        capital = word[0].isupper() and i > 0 and not _after_break(sentence, m.start())
+        if inner or special or capital:
+            names.append(word)
+    return names
+
+
+def _after_break(text: str, at: int) -> bool:
+    """The word starts a sentence or a clause after a colon (where a capital is not a name)."""
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".!?:\"“("
+
+
+def support(sentence: str, passage: str, question: str = "", *, min_share: float = 1.0) -> Verdict:
+    """Whether ``passage`` (plain text, heading included) supports a model sentence."""
+    said = CITATION.sub("", sentence).strip()
+    if not said:
+        return Verdict(False, "empty")
+    if _YES_NO.match(said):
+        return Verdict(False, "a yes or no the passage does not state")
+    source = plain_text(passage)
+    low = source.lower()
+    missing_numbers = sorted(numbers(said) - numbers(source))
+    if missing_numbers:
+        return Verdict(False, f"number not in the passage: {', '.join(missing_numbers)}")
+    names = named_things(said)
+    for name in names:
+        # "DevOps Engineers" is named in a passage that says "DevOps Engineer".
+        forms = {name.lower(), name.lower().removesuffix("s")}
+        if not any(re.search(rf"(?<![\w]){re.escape(form)}", low) for form in forms):
+            return Verdict(False, f"name not in the passage: {name}")
+    if _NEGATION.search(said) and not _NEGATION.search(source):
+        return Verdict(False, "a negation the passage does not make")
+    stems = content_stems(said)
+    known = set(content_stems(source))
+    asked = set(content_stems(question))
+    plain = set(_stemmer().stemWords(list(PLAIN_WORDS)))
+    own = [s for s in stems if s not in asked and s not in plain]
+    if not (numbers(said) or names or any(s in known for s in own)):
+        return Verdict(False, "says nothing from the passage")
+    unknown = [s for s in stems if s not in known and s not in asked and s not in plain]
+    if stems and 1 - len(unknown) / len(stems) < min_share:
+        return Verdict(False, f"words not in the passage: {', '.join(sorted(set(unknown)))}")
+    return Verdict(True)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text, at the chunker's sentence breaks."""
+    return [part.strip() for part in SENTENCE_BREAK.split(text) if part.strip()]
+
+
+def repeats_question(sentence: str, question: str) -> bool:
+    """A sentence that adds at most two words to the question, and no name or number
+    ("Airflow is a key tool for ..." answers "Which tool is key for ...?")."""
+    said = CITATION.sub("", sentence)
+    asked = set(re.findall(r"\w+", question.lower()))
+    added = set(re.findall(r"\w+", said.lower())) - asked
+    new_names = {n.lower() for n in named_things(said)} - asked
+    return len(added) <= 2 and not new_names and not numbers(said) - numbers(question)
+
+
+class CitationFilter:
+    """Streams text through, dropping ``[n]`` markers that point to no passage shown."""
+
+    def __init__(self, n_passages: int) -> None:
+        self.n = n_passages
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        """Text that is safe to show now; an open ``[`` is held back until it closes."""
+        text = self._pending + piece
+        cut = text.rfind("[")
+        if cut != -1 and "]" not in text[cut:] and len(text) - cut <= 5:
+            self._pending, text = text[cut:], text[:cut]
+        else:
+            self._pending = ""
+        return self.clean(text)
+
+    def flush(self) -> str:
+        """Whatever was held back."""
+        text, self._pending = self._pending, ""
+        return self.clean(text)
+
+    def clean(self, text: str) -> str:
+        """Remove markers outside 1..n."""
+        return CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= self.n else "", text)
+
+
+def clean_citations(text: str, n_passages: int) -> str:
+    """The text without citation markers that point to no passage shown."""
+    cleaned = CitationFilter(n_passages).clean(text)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Citation numbers in order of first use."""
+    seen: list[int] = []
+    for m in CITATION.finditer(text):
+        n = int(m.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def check_question(question: object, limit: int) -> tuple[str, list[str]]:
+    """The question normalised and cut to ``limit`` characters, with a notice if it was cut;
+    InputError for one that is not text or is empty."""
+    if not isinstance(question, str):
+        raise InputError("the question must be text")
+    text = normalize_question(question)
+    if not text:
+        raise InputError("the question is empty: ask something about a career")
+    if len(text) <= limit:
+        return text, []
+    text = text[:limit].rsplit(" ", 1)[0]
+    return text, [f"your question was cut to its first {len(text)} characters"]
+
+
+def normalize_question(question: str) -> str:
+    """Control characters out, whitespace folded."""
+    return re.sub(r"\s+", " ", _CONTROL.sub(" ", question)).strip()
+
+
+def is_injection(question: str) -> bool:
+    """A question that tries to change or reveal the instructions."""
+    return bool(_INJECTION.search(question))
+
+
+def leak_probes(template: str) -> list[str]:
+    """Runs of six words of a prompt template's fixed text: an answer must not contain them."""
+    fixed = re.sub(r"\{[{%#].*?[}%#]\}", " ", template, flags=re.S)
+    words = fixed.lower().split()
+    return [" ".join(words[i : i + 6]) for i in range(0, max(0, len(words) - 5), 3)]
+
+
+def leaks(text: str, probes: Sequence[str]) -> bool:
+    """Whether a text repeats a run of the instructions."""
+    low = " ".join(text.lower().split())
+    return any(probe in low for probe in probes)

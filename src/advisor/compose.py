@@ -1,0 +1,299 @@
+"""Compose an answer from retrieved passages, without a model: the one or two sentences that
+answer (the lead), other useful quotes (details), and follow-up questions.
+
+The retriever's signals choose: a sentence's cosine to the question plus the question words it
+holds (``Retriever.key_sentences``), its passage's rank in the hybrid (dense + BM25) list, and
+whether its section is where the documents answer this kind of question (``kinds``).
+Comparisons, transitions and "which career fits me" have their own shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from advisor import shapes
+from advisor.checks import content_stems, named_things
+from advisor.kinds import ASPECTS, aspects_of, heading_match, is_compare, is_fit
+from advisor.prompts import PromptLibrary
+from advisor.retriever import Query, Retriever
+from advisor.sections import MONEY, Sections
+from advisor.types import Hit
+
+
+@dataclass(frozen=True)
+class ComposeSettings:
+    """How sentences are chosen (weights add to a key sentence's score)."""
+
+    pool: int = 5  # passages whose sentences may answer
+    heading_weight: float = 0.3  # the sentence sits in a section of the question's kind
+    heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
+    rank_weight: float = 0.1  # less per rank of its passage
+    named_weight: float = 0.3  # its passage belongs to a career the question names
+    figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
+    label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
+    specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
+    line_chars: int = 400  # the best sentence brings the rest of its line (bullet) up to this
+    head_chars: int = 120  # ... those before it only this short together
+    trim_chars: int = 300  # a lead sentence longer than this is cut to the clauses that answer
+    second_margin: float = 0.1  # a runner-up this close to the best joins the lead
+    lead_chars: int = 400  # ... if the lead stays this short
+    details: int = 4
+    details_per_passage: int = 2
+    detail_floor: float = 0.6  # a detail scores at least this share of the lead's score
+    fit_careers: int = 3
+    fit_pool: int = 40
+    suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence of a passage chosen for the answer."""
+
+    hit: Hit
+    text: str
+    position: int
+    score: float
+    label: str = ""
+    line: int = 0
+    name: str = ""  # shown before it: the career (fit, compare) or what it is (transition)
+    number: int = 0  # its citation number, once numbered
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What an answer is made of, before any model writes."""
+
+    kind: str
+    lead: tuple[Quote, ...]
+    details: tuple[Quote, ...] = ()
+    careers: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    preface: str = ""
+    hits: tuple[Hit, ...] = field(default=())  # cited passages in citation-number order
+
+    @property
+    def listed(self) -> bool:
+        """One lead line per career (fit, compare) rather than running sentences."""
+        return self.kind in ("fit", "compare")
+
+
+class Composer:
+    """Chooses the sentences of an answer from the retriever's passages."""
+
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        prompts: PromptLibrary,
+        settings: ComposeSettings | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.prompts = prompts
+        self.settings = settings or ComposeSettings()
+        self.sections = Sections(retriever)
+
+    # ------------------------------------------------------------ the shapes
+
+    def compose(self, query: Query, hits: Sequence[Hit]) -> Composition:
+        """The answer's parts for a question the documents cover."""
+        named = list(dict.fromkeys(c.doc_id for c in query.careers))
+        kinds = aspects_of(query.question)
+        if not named and "work" in kinds:
+            kinds.remove("work")  # "what does the git clone command do?" is no job description
+        if is_fit(query.question, len(named)):
+            return self.finish(shapes.fit(self, query), query, kinds)
+        pair = shapes.transition_pair(query, named, kinds)
+        if pair is None and is_compare(query.question, named):
+            return self.finish(shapes.compare(self, query, named[:2], kinds), query, kinds)
+        if pair is not None:
+            # What a switch takes, or where a career leads: two halves of the switching sections.
+            needs = ASPECTS["switch_needs"].words.search(query.question)
+            kinds.append("switch_needs" if needs else "switch_paths")
+        ranked = self.rank(query, hits[: self.settings.pool], kinds, named)
+        kind = kinds[0] if kinds else "general"
+        if not ranked:
+            return Composition(kind=kind, lead=())
+        lead = self.lead(ranked, query.question)
+        preface = ""
+        if pair is not None:
+            kind = "transition"
+            lead = shapes.carry_over(self, query, lead, pair[0])
+        elif kind == "pay":
+            preface = shapes.pay_note(self, query, lead, named)
+        details = tuple(self.details(ranked, lead))
+        comp = Composition(kind=kind, lead=tuple(lead), preface=preface, details=details)
+        return self.finish(comp, query, kinds)
+
+    # ------------------------------------------------------------ sentences
+
+    def rank(
+        self, query: Query, hits: Sequence[Hit], kinds: Sequence[str], named: Sequence[str]
+    ) -> list[Quote]:
+        """Every quotable sentence of the passages, best answer first."""
+        s = self.settings
+        out: list[Quote] = []
+        asked = set(content_stems(query.question))
+        for ks in self.retriever.key_sentences(query, [h.chunk for h in hits]):
+            if not math.isfinite(ks.score):
+                continue
+            hit = hits[ks.passage]
+            label, line = self.sections.lines(hit.chunk)[ks.position]
+            score = ks.score - s.rank_weight * ks.passage
+            where = (*hit.chunk.heading_path, label)
+            matched = sum(heading_match(where, [k]) for k in kinds)
+            score += s.heading_weight * min(matched, s.heading_kinds)
+            if hit.chunk.doc_id in named:
+                score += s.named_weight
+            if "pay" in kinds and MONEY.search(ks.text):
+                score += s.figure_weight
+            if label and (_label_asked(label, asked)
+                          or self.sections.names_other(label, hit.chunk.doc_id, named)):
+                score += s.label_weight
+            score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
+            out.append(Quote(hit, ks.text, ks.position, score, label, line))
+        out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
+        return out
+
+    def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
+        """The best sentence with the rest of its line (a bullet is one piece of advice) as far
+        as ``line_chars`` allows, then a close runner-up from another line."""
+        s = self.settings
+        best = ranked[0]
+        lead = self.line_of(best, ranked, s.line_chars)
+        if s.second_margin > 0:
+            taken = {(q.hit.chunk.chunk_id, q.line) for q in lead}
+            other = [q for q in ranked if (q.hit.chunk.chunk_id, q.line) not in taken][:1]
+            size = sum(len(q.text) for q in lead)
+            if other and best.score - other[0].score <= s.second_margin:
+                more = self.line_of(other[0], ranked, s.lead_chars - size)
+                if size + sum(len(q.text) for q in more) <= s.lead_chars:
+                    lead += more
+        if s.trim_chars:
+            asked = set(content_stems(question))
+            lead = [replace(q, text=trim(q.text, q.label, asked, s.trim_chars)) for q in lead]
+        return lead
+
+    def line_of(self, best: Quote, ranked: Sequence[Quote], room: int) -> list[Quote]:
+        """``best`` and the other sentences of its line while they fit in ``room`` characters:
+        those before it only if together no longer than ``head_chars`` (the fact stays near
+        the top), those after it nearest first."""
+        line = [q for q in ranked if q.hit is best.hit and q.line == best.line and q is not best]
+        before = sorted((q for q in line if q.position < best.position), key=lambda q: q.position)
+        after = sorted((q for q in line if q.position > best.position), key=lambda q: q.position)
+        chosen = [best]
+        size = len(best.text)
+        head = sum(len(q.text) for q in before)
+        if before and head <= self.settings.head_chars and size + head <= room:
+            chosen += before
+            size += head
+        for q in after:
+            if size + len(q.text) > room:
+                break
+            chosen.append(q)
+            size += len(q.text)
+        return sorted(chosen, key=lambda q: q.position)
+
+    def details(self, ranked: Sequence[Quote], lead: Sequence[Quote]) -> list[Quote]:
+        """Other useful sentences, best first, a few per passage."""
+        s = self.settings
+        taken = {(q.hit.chunk.chunk_id, q.position) for q in lead}
+        seen = {q.text for q in lead}
+        floor = lead[0].score * s.detail_floor if lead else -math.inf
+        per: dict[str, int] = {}
+        out: list[Quote] = []
+        for q in ranked:
+            key = q.hit.chunk.chunk_id
+            if (key, q.position) in taken or q.text in seen or q.score < floor:
+                continue
+            if per.get(key, 0) >= s.details_per_passage:
+                continue
+            out.append(q)
+            seen.add(q.text)
+            per[key] = per.get(key, 0) + 1
+            if len(out) >= s.details:
+                break
+        return out
+
+    # ------------------------------------------------------------ numbering and follow-ups
+
+    def finish(self, comp: Composition, query: Query, kinds: Sequence[str]) -> Composition:
+        """Citation numbers in order of first use, and the follow-up questions."""
+        numbers: dict[str, int] = {}
+        hits: list[Hit] = []
+
+        def number(q: Quote) -> Quote:
+            key = q.hit.chunk.chunk_id
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                hits.append(q.hit)
+            return replace(q, number=numbers[key])
+
+        lead = tuple(number(q) for q in comp.lead)
+        details = tuple(number(q) for q in comp.details)
+        about = comp.careers[0] if comp.careers else self.subject(query, lead)
+        covered = set(kinds) | {
+            k for q in (*lead, *details) for k in ASPECTS if heading_match(_headings(q), [k])
+        }
+        if comp.kind != "fit":
+            covered.add(comp.kind)
+        if about:
+            suggestions = self.sections.suggestions(about, covered, self.settings.suggestions)
+        else:
+            suggestions = self.starters()
+        return replace(comp, lead=lead, details=details, hits=tuple(hits),
+                       suggestions=tuple(suggestions))
+
+    def subject(self, query: Query, lead: Sequence[Quote]) -> str | None:
+        """The career an answer is about: the lead's document, else the one the question names."""
+        for doc in [q.hit.chunk.doc_id for q in lead] + [c.doc_id for c in query.careers]:
+            if self.sections.is_career(doc):
+                return doc
+        return None
+
+    def starters(self) -> list[str]:
+        """First questions to ask (for small talk and answers about no one career)."""
+        return [*self.sections.starters(), self.prompts.render("fit_starter.j2")]
+
+
+def trim(text: str, label: str, asked: set[str], limit: int) -> str:
+    """A long sentence cut to its run of clauses that holds most of the question's words (the
+    bold label kept), with "…" where text was left out."""
+    if len(text) <= limit:
+        return text
+    labelled = label and text.startswith(label) and text[len(label) :][:1] == ":"
+    start = len(label) + 1 if labelled else 0
+    spans, depth, begin = [], 0, start
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+        if depth == 0 and text[i : i + 2] in (", ", "; ") and i > begin:
+            spans.append((begin, i))
+            begin = i + 2
+    spans.append((begin, len(text)))
+    words = [asked & set(content_stems(text[a:b])) for a, b in spans]
+    best = (-1, 0, 0)
+    for i in range(len(spans)):
+        found: set[str] = set()
+        for j in range(i, len(spans)):
+            if spans[j][1] - spans[i][0] > limit - start and j > i:
+                break
+            found |= words[j]
+            if len(found) > best[0]:
+                best = (len(found), i, j)
+    _, i, j = best
+    a, b = spans[i][0], spans[j][1]
+    body = text[a:b].strip().rstrip(",;")
+    lead_in = text[:start].strip() + " " if start else ""
+    return (lead_in + ("… " if a > start else "") + body + ("…" if b < len(text) else "")).strip()
+
+
+def _label_asked(label: str, asked: set[str]) -> bool:
+    """A bold label whose words the question all uses ("To Cloud Engineer", "Game Jams")."""
+    words = set(content_stems(label.split("(")[0])) - {"to"}
+    return bool(words) and words <= asked
+
+
+def _headings(q: Quote) -> tuple[str, ...]:
+    return (*q.hit.chunk.heading_path, q.label)

@@ -1,0 +1,120 @@
+"""Answers with a shape of their own: a comparison of two careers, a switch from one career to
+another, pay (and the place it is for), and "which career fits me"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from advisor.kinds import interests, places_in, under
+from advisor.retriever import Query
+from advisor.sections import MONEY
+from advisor.types import Hit
+
+if TYPE_CHECKING:
+    from advisor.compose import Composer, Composition, Quote
+
+_SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b",
+                        re.I)
+_BECOME = re.compile(r"\b(?:become|be an?|go|move|get|want|switch|transition|pivot)\b", re.I)
+#: Sections that describe other careers or reading, not what this job is like.
+NOT_ABOUT_THE_JOB = ("switching careers", "transition", "transferable", "future reading", "prompts")
+
+
+def transition_pair(
+    query: Query, named: Sequence[str], kinds: Sequence[str]
+) -> tuple[str | None, str | None] | None:
+    """(source, target) careers of a question about switching careers, either unknown; None
+    for a question that is not about a switch."""
+    q = query.question
+    if len(named) >= 2 and ("transition" in kinds or (_SELF_ROLE.search(q) and _BECOME.search(q))):
+        return named[0], named[-1]
+    if "transition" not in kinds:
+        return None
+    if not named:
+        return None, None
+    before = q[: query.careers[0].position]
+    if _SELF_ROLE.search(before[-25:]) and not query.inherited:
+        return named[0], None
+    return None, named[0]
+
+
+def compare(composer: Composer, query: Query, docs: Sequence[str],
+            kinds: Sequence[str]) -> Composition:
+    """The same aspect of two careers, each from its own document."""
+    from advisor.compose import Composition
+
+    aspect = [k for k in kinds if k != "transition"] or ["work"]
+    lead: list[Quote] = []
+    details: list[Quote] = []
+    for doc in docs:
+        _, hits = composer.retriever.search(query.question, k=composer.settings.pool,
+                                            doc_ids=[doc])
+        ranked = composer.rank(query, hits, aspect, [doc])
+        if ranked:
+            lead.append(replace(ranked[0], name=composer.sections.name(doc)))
+            details += composer.details(ranked, lead[-1:])[:2]
+    return Composition(kind="compare", lead=tuple(lead), details=tuple(details))
+
+
+def carry_over(composer: Composer, query: Query, lead: list[Quote],
+               source: str | None) -> list[Quote]:
+    """A transition: the target's requirements (the lead), then what carries over from the
+    source career (its "Skills Transferable to Other Roles")."""
+    lead = lead[:1]
+    if source is None or under((*lead[0].hit.chunk.heading_path, lead[0].label), ["transferable"]):
+        return lead
+    chunks = [c for c in composer.sections.chunks_of(source)
+              if under(c.heading_path, ["transferable"])]
+    ranked = composer.rank(query, [Hit(c, 0.0, i) for i, c in enumerate(chunks, 1)], [], [])
+    if ranked:
+        name = composer.prompts.render("carry_over.j2", career=composer.sections.name(source))
+        lead.append(replace(ranked[0], name=name))
+    return lead
+
+
+def pay_note(composer: Composer, query: Query, lead: Sequence[Quote],
+             named: Sequence[str]) -> str:
+    """Pay: say so when the documents give no figure, or none for the place asked about."""
+    said = " ".join(q.text for q in lead)
+    career = composer.sections.name(named[0]) if named else ""
+    if not MONEY.search(said):
+        return composer.prompts.render("pay_note.j2", career=career, place="", given=[])
+    passage = " ".join(q.hit.chunk.text for q in lead)
+    asked = [p for p in places_in(query.question) if p not in places_in(passage)]
+    if not asked:
+        return ""
+    return composer.prompts.render("pay_note.j2", career=career, place=asked[0],
+                                   given=places_in(said))
+
+
+def fit(composer: Composer, query: Query) -> Composition:
+    """Up to ``fit_careers`` careers whose passages best match what the student enjoys, best
+    first, each with its best sentence (from its own document) as the reason."""
+    from advisor.compose import Composition
+
+    s = composer.settings
+    careers = composer.sections.careers()
+    interest, hits = composer.retriever.search(interests(query.question), k=s.fit_pool,
+                                               doc_ids=careers)
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        if not under(hit.chunk.heading_path, NOT_ABOUT_THE_JOB):
+            by_doc.setdefault(hit.chunk.doc_id, []).append(hit)
+    order = sorted(by_doc, key=lambda d: (-_doc_score(by_doc[d]), d))[: s.fit_careers]
+    lead = []
+    for doc in order:
+        ranked = composer.rank(interest, by_doc[doc][:3], ["work", "skills"], [])
+        if ranked:
+            lead.append(replace(ranked[0], name=composer.sections.name(doc)))
+    preface = composer.prompts.render("fit.j2", count=len(lead))
+    return Composition(kind="fit", lead=tuple(lead), preface=preface,
+                       careers=tuple(q.hit.chunk.doc_id for q in lead))
+
+
+def _doc_score(hits: list[Hit]) -> float:
+    """A career's match: its best passage, and half of its second best."""
+    scores = sorted((h.score for h in hits), reverse=True)
+    return scores[0] + 0.5 * (scores[1] if len(scores) > 1 else 0.0)

@@ -1,0 +1,156 @@
+"""The model's part of an answer: a short plain-language sentence (two at most) that answers
+from the lead quote, each held back until the support check passes it.
+
+The prompt is tiny on purpose (a small model on a CPU reads ~200 tokens/s): an instruction,
+one worked example, the lead quote and the question. The instruction and example never change,
+so llama.cpp reuses their evaluated prefix from one request to the next.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from advisor.checks import (
+    CITATION,
+    content_stems,
+    leak_probes,
+    leaks,
+    repeats_question,
+    support,
+)
+from advisor.chunking import SENTENCE_BREAK, plain_text
+from advisor.compose import Quote
+from advisor.generator import Generator
+from advisor.prompts import PromptLibrary
+from advisor.types import Dropped
+
+_STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
+_OPENER = re.compile(r"^\s*(?:answer|a)\s*:\s*", re.I)
+_END = re.compile(r"[.!?][\"')\]]*$")
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    """Limits of the model's lead."""
+
+    max_tokens: int = 64
+    sentences: int = 2
+    min_share: float = 0.8  # content words of a sentence found in its passage or the question
+    copy_overlap: float = 0.8  # a sentence holding this share of a quote's words copies it
+    prompt_budget: int = 640
+    question_tokens: int = 160
+    timeout: float = 30.0
+
+
+class LeadWriter:
+    """Asks the model for a plain answer to the lead quote and checks it sentence by sentence."""
+
+    def __init__(
+        self,
+        *,
+        generator: Generator,
+        prompts: PromptLibrary,
+        settings: WriterSettings | None = None,
+    ) -> None:
+        self.generator = generator
+        self.prompts = prompts
+        self.settings = settings or WriterSettings()
+        self.examples = list(prompts.data("lead_examples.yaml") or [])
+        self.probes = leak_probes(prompts.source("lead_system.j2"))
+
+    def messages(self, question: str, quotes: Sequence[Quote]) -> list[dict[str, str]]:
+        """Instruction, worked examples, and the lead quote with the question (within budget)."""
+        count = self.generator.count_tokens
+        s = self.settings
+        if count(question) > s.question_tokens:
+            words = question.split()
+            while len(words) > 1 and count(" ".join(words)) > s.question_tokens:
+                words = words[: int(len(words) * 0.8)]
+            question = " ".join(words)
+        # The lead's first line only: the shorter the text, the closer a small model keeps to it.
+        first = [q for q in quotes if q.hit is quotes[0].hit and q.line == quotes[0].line]
+        text = " ".join(q.text for q in first or quotes)
+        user = self.prompts.render("lead_user.j2", text=text, question=question)
+        system = self.prompts.render("lead_system.j2")
+        shots: list[dict[str, str]] = []
+        for ex in self.examples:
+            shot = [
+                {"role": "user", "content": self.prompts.render("lead_user.j2", **ex)},
+                {"role": "assistant", "content": str(ex["answer"])},
+            ]
+            used = sum(count(m["content"]) for m in (*shots, *shot))
+            if count(system) + count(user) + used > s.prompt_budget:
+                break  # the examples go before the question does
+            shots += shot
+        return [{"role": "system", "content": system}, *shots, {"role": "user", "content": user}]
+
+    def open(self, question: str, quotes: Sequence[Quote]) -> Iterator[str]:
+        """Start the model (raises BusyError at once when its queue is full)."""
+        return self.generator.stream(
+            self.messages(question, quotes),
+            max_tokens=self.settings.max_tokens,
+            stop=_STOP,
+            timeout=self.settings.timeout,
+        )
+
+    def checked(
+        self, pieces: Iterator[str], question: str, quotes: Sequence[Quote]
+    ) -> Iterator[tuple[str | None, Dropped | None]]:
+        """Each sentence of the model as it completes: (the sentence with its citation, None)
+        when it passes, (None, why) when it does not; the model is stopped (and freed) after
+        ``sentences`` kept ones. GenerationError passes through."""
+        kept = 0
+        try:
+            for sentence in self.sentences(pieces):
+                text, drop = self.judge(sentence, question, quotes)
+                yield text, drop
+                kept += text is not None
+                if kept >= self.settings.sentences:
+                    break
+        finally:
+            close = getattr(pieces, "close", None)
+            if close:
+                close()
+
+    def sentences(self, pieces: Iterator[str]) -> Iterator[str]:
+        """The model's text cut into sentences as they complete; a cut-off tail is marked by
+        ending without a full stop."""
+        buffer = ""
+        for piece in pieces:
+            buffer += piece
+            parts = SENTENCE_BREAK.split(buffer)
+            for done in parts[:-1]:
+                yield done.strip()
+            buffer = parts[-1]
+        if buffer.strip():
+            yield buffer.strip()
+
+    def judge(
+        self, sentence: str, question: str, quotes: Sequence[Quote]
+    ) -> tuple[str | None, Dropped | None]:
+        """The sentence with the citation of the passage that supports it, or why it goes."""
+        said = _OPENER.sub("", CITATION.sub("", sentence)).strip()
+        said = re.sub(r"\s+([.,;:!?])", r"\1", said)
+        if not said:
+            return None, None
+        if not _END.search(said):
+            return None, Dropped(said, "cut off")
+        if repeats_question(said, question):
+            return None, Dropped(said, "repeats the question")
+        if leaks(said, self.probes):
+            return None, Dropped(said, "repeats the instructions")
+        mine = set(content_stems(said))
+        for q in quotes:
+            theirs = set(content_stems(q.text)) - set(content_stems(q.label))
+            if theirs and len(mine & theirs) / len(theirs) >= self.settings.copy_overlap:
+                return None, Dropped(said, "repeats the quote")  # it adds nothing
+        reason = ""
+        for q in quotes:
+            passage = f"{q.hit.chunk.heading}: {plain_text(q.hit.chunk.text)}"
+            verdict = support(said, passage, question, min_share=self.settings.min_share)
+            if verdict.ok:
+                return f"{said} [{q.number}]", None
+            reason = reason or verdict.reason
+        return None, Dropped(said, reason)

@@ -1,0 +1,87 @@
+"""Kinds of question, small talk, places and the composer's pure helpers, on paraphrases
+written for these tests (not the benchmark's questions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.checks import content_stems
+from advisor.compose import MONEY, trim
+from advisor.kinds import aspects_of, interests, is_compare, is_fit, places_in, smalltalk
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What would a junior cloud engineer be paid?", "pay"),
+    ("how much money do QA testers make when they start", "pay"),
+    ("Which certs should a network architect get?", "certifications"),
+    ("I'm a tester and want to switch to development, what do I need?", "transition"),
+    ("Do I need a degree to become a web developer?", "education"),
+    ("Which programming languages should a backend developer learn?", "skills"),
+    ("What does a product manager do day to day?", "work"),
+    ("How do data scientists move up to senior roles?", "progression"),
+    ("What can a DevOps engineer specialize in?", "specializations"),
+    ("What books should I read about software testing?", "resources"),
+    ("What project should I put in my mobile developer portfolio?", "portfolio"),
+])
+def test_the_kind_of_a_question(question, kind):
+    assert aspects_of(question)[0] == kind
+
+
+@pytest.mark.parametrize("message, kind", [
+    ("hi", "greeting"), ("Hello!", "greeting"), ("hey there", "greeting"),
+    ("thanks a lot!", "thanks"), ("Thank you so much", "thanks"), ("bye", "bye"),
+    ("who are you?", "about"), ("What can you do?", "about"), ("hi, who are you?", "about"),
+])
+def test_small_talk(message, kind):
+    assert smalltalk(message) == kind
+
+
+@pytest.mark.parametrize("message", [
+    "hi, what does a data engineer earn?", "thanks, and which skills does a DBA need?",
+    "Who are the best employers for data scientists?", "help me pick a career",
+])
+def test_questions_are_not_small_talk(message):
+    assert smalltalk(message) is None
+
+
+def test_fit_questions_and_what_they_say_about_the_student():
+    question = "I enjoy drawing comics and fixing bikes. What career would suit me?"
+    assert is_fit(question, 0)
+    assert interests(question) == "I enjoy drawing comics and fixing bikes."
+    assert is_fit("Which job fits someone who likes puzzles?", 0)
+    assert not is_fit("Which skills does a data engineer need?", 1)
+    assert not is_fit("What job titles are entry-level for a data engineer?", 1)
+
+
+def test_comparisons_need_two_careers():
+    assert is_compare("Data engineer or data scientist: which pays more?", ["a", "b"])
+    assert not is_compare("What's the difference between SQL and NoSQL?", [])
+    assert not is_compare("support engineer vs customer success engineer?", ["a", "a"])
+
+
+def test_places_in_a_question_and_in_a_passage():
+    assert places_in("What does a tester earn in Sri Lanka or India?") == ["Sri Lanka", "India"]
+    assert places_in("salaries in the States") == ["the US"]
+    assert places_in("tell us about pay") == []  # "us" in lower case is not a country
+    assert places_in("In the US, starting salaries ...") == ["the US"]
+
+
+def test_money_figures():
+    assert MONEY.search("from $75,000 to $120,000+ per year")
+    assert MONEY.search("start at 28,500 crowns a year")
+    assert MONEY.search("₹3 LPA - ₹6 LPA")
+    assert not MONEY.search("in 2 to 3 years")
+
+
+def test_a_long_quote_is_cut_to_the_clauses_that_answer():
+    text = ("To Cloud Engineer: Broaden cloud computing skills beyond security, learn cloud "
+            "infrastructure architecture in depth, networking in the cloud, cloud migration "
+            "strategies, cloud governance frameworks, and potentially cloud architecture "
+            "certifications (AWS Certified Solutions Architect, Azure Solutions Architect "
+            "Expert, Google Professional Cloud Architect).")
+    asked = set(content_stems("Which certifications does a cloud engineer need?"))
+    cut = trim(text, "To Cloud Engineer", asked, 200)
+    assert cut.startswith("To Cloud Engineer: … ")
+    assert "certifications (AWS Certified Solutions Architect" in cut
+    assert len(cut) <= 200
+    assert trim("Short enough.", "", asked, 200) == "Short enough."
