@@ -96,7 +96,7 @@ def test_eval_answers_json_keys(env: dict[str, str], capsys: pytest.CaptureFixtu
                  "--mode", "extractive", "--json", "--cases-out", str(per_case)])
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0
-    assert list(out) == list(ANSWER_KEYS)
+    assert list(out) == [*ANSWER_KEYS, "manifest"]
     assert out["citation_valid"] == 1.0 and out["refusal_rate_offtopic"] == 1.0
     assert out["evidence_in_answer"] >= 0.5 and out["evidence_in_lead"] >= 0.5
     assert out["stream_equals_final"] == 1.0 and out["unsupported_rate"] == 0.0

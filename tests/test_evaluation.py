@@ -13,19 +13,18 @@ from advisor.config import Settings
 from advisor.corpus import load_corpus
 from advisor.embeddings import Embedder
 from advisor.errors import EvaluationError
+from advisor.eval_report import format_table, write_report, write_trec_run
 from advisor.evaluation import (
     METRIC_KEYS,
     Case,
     CaseResult,
     RunResult,
     compute_metrics,
-    format_table,
+    finish,
     is_relevant,
     load_cases,
     run_cases,
     summary,
-    write_report,
-    write_trec_run,
 )
 from advisor.index import build_index, load_index
 from advisor.retriever import MODES, Retriever
@@ -116,6 +115,8 @@ def test_summary_has_exactly_the_reported_keys() -> None:
     run.metrics = compute_metrics(run, CHUNKS)
     out = summary(run)
     assert list(out) == ["n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95"]
+    finish(run, CHUNKS)
+    assert list(summary(run)) == ["n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95", "by_kind"]
     assert out["n"] == 3 and isinstance(out["n"], int)
     table = format_table([run])
     assert table.splitlines()[0].split()[:2] == ["retriever", "n"]
@@ -209,7 +210,8 @@ def test_run_cases_over_the_fixture_index(retriever: Retriever, fixture_corpus: 
     for mode in MODES:
         run = run_cases(retriever, cases, mode)
         assert run.retriever == mode and len(run.results) == len(cases)
-        assert set(summary(run)) == {"n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95"}
+        assert set(summary(run)) == {"n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95",
+                                     "by_kind"}
         for r in run.results:
             if r.first_relevant is not None:
                 assert is_relevant(r.hits[r.first_relevant - 1].chunk, r.case)

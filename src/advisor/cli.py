@@ -29,14 +29,9 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _eval_settings(args: argparse.Namespace) -> Any:
     """Settings for a benchmark: another corpus gets an index of its own, never the main one."""
-    import hashlib
+    from advisor.eval_commands import eval_settings
 
-    settings = _settings(args)
-    default = type(settings)().corpus
-    if args.corpus and Path(args.corpus).resolve() != Path(default).resolve():
-        digest = hashlib.sha256(str(Path(args.corpus).resolve()).encode()).hexdigest()[:10]
-        settings = settings.model_copy(update={"index_name": f"eval-{digest}"})
-    return settings
+    return eval_settings(args)
 
 
 def _say(message: str) -> None:
@@ -148,39 +143,6 @@ def cmd_search(args: argparse.Namespace) -> int:
             _say(f"(searching as: {query.text})")
         _print_hits(hits, args.json, query)
         history.append(line)
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from advisor.evaluation import (
-        format_table,
-        load_cases,
-        run_cases,
-        summary,
-        write_report,
-        write_trec_run,
-    )
-    from advisor.retriever import MODES
-    from advisor.wiring import build, retriever_for
-
-    settings = _eval_settings(args)
-    cases = load_cases(args.cases)
-    _, built = build(settings, on_stage=None if args.json else _say)
-    retriever = retriever_for(settings)
-    modes = list(MODES) if args.retriever == "all" else [args.retriever]
-    runs = [run_cases(retriever, cases, mode) for mode in modes]
-    if args.trec_run:
-        write_trec_run(runs, args.trec_run)
-    if args.report:
-        path = write_report(
-            runs, retriever.index.chunks, args.report, title=f"Retrieval report: {args.cases.name}"
-        )
-        _say(f"report written to {path}")
-    if args.json:
-        out = summary(runs[0]) if len(runs) == 1 else {r.retriever: summary(r) for r in runs}
-        print(json.dumps(out))
-    else:
-        print(format_table(runs))
-    return 0
 
 
 # ---------------------------------------------------------------- answers
@@ -302,9 +264,14 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
         summarize,
         write_case_report,
     )
+    from advisor.eval_commands import answers_diff, answers_extras
     from advisor.evaluation import load_cases
     from advisor.wiring import build, chat_service_for
 
+    if args.diff:
+        return answers_diff(args.diff, args.json)
+    if not args.cases:
+        raise AdvisorError("give a case file (or --diff A.jsonl B.jsonl)")
     settings = _eval_settings(args)
     fit_only = has_fit_cases(args.cases)
     cases = [] if fit_only else load_cases(args.cases)
@@ -325,12 +292,15 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
         write_case_report(results, args.cases_out)
         if not args.json:
             _say(f"per-question answers written to {args.cases_out}")
+    inputs = [args.cases, *([args.offtopic] if args.offtopic else [])]
+    with_manifest, code = answers_extras(args, summary, settings, inputs,
+                                         answerable=len(cases), offtopic=len(offtopic))
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(with_manifest))
     else:
         for key, value in summary.items():
             print(f"{key:>22}: {value}")
-    return 0
+    return code
 
 
 # ---------------------------------------------------------------- server and query log
@@ -394,13 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="passages to show")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = add("eval", cmd_eval, "measure retrieval on benchmark cases")
-    p.add_argument("cases", type=Path, help="JSONL case file")
-    p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
-    p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "all"], default="hybrid")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--trec-run", type=Path, help="write a TREC run file")
-    p.add_argument("--report", type=Path, help="folder for report.md and hit_at_k.png")
+    from advisor.eval_commands import add_baseline_options, add_parsers
+
+    add_parsers(add, lambda argv: main(argv))
 
     modes = ["generative", "extractive"]
     p = add("ask", cmd_ask, "answer one question with citations")
@@ -412,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=modes, default=None, help="default: settings")
 
     p = add("eval-answers", cmd_eval_answers, "measure answers on benchmark cases")
-    p.add_argument("cases", type=Path, help="JSONL case file")
+    p.add_argument("cases", type=Path, nargs="?", help="JSONL case file")
     p.add_argument("--offtopic", type=Path, help="JSONL of questions the documents miss")
     p.add_argument(
         "--fit", type=Path, help='JSONL of "which career fits me" cases (with "acceptable")'
@@ -423,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cases-out", type=Path, help="write every case's answer and verdict here (JSONL)"
     )
+    p.add_argument("--diff", type=Path, nargs=2, metavar=("A", "B"),
+                   help="list the cases that flipped between two --cases-out files")
+    add_baseline_options(p)
 
     p = add("serve", cmd_serve, "run the web chat and the API (builds the index if missing)")
     p.add_argument("--host", help="address to bind (default: settings, 127.0.0.1)")
@@ -441,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; domain errors become a one-line message and exit code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for run manifests
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
