@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+
+from advisor.api.deps import StateDep
+from advisor.config import Settings
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -19,9 +23,24 @@ STARTERS = (
 )
 
 
+def privacy(settings: Settings) -> dict[str, Any]:
+    """What the privacy line under the chat says: whether questions are kept, and how long."""
+    return {"kept": settings.query_log != Path("off"), "days": settings.query_log_days}
+
+
 @router.get("/", response_class=HTMLResponse)
-def chat_page(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "chat.html", {"starters": STARTERS})
+def chat_page(request: Request, state: StateDep) -> HTMLResponse:
+    settings = state.settings
+    return templates.TemplateResponse(
+        request,
+        "chat.html",
+        {
+            "starters": STARTERS,
+            "privacy": privacy(settings),
+            "max_history_turns": settings.max_history_turns,
+            "max_history_chars": settings.max_history_chars,
+        },
+    )
 
 
 @router.get("/reference", response_class=HTMLResponse)
