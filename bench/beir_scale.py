@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.chunking import passage_sentences
-from advisor.evaluation import fold, load_cases
+from advisor.evaluation import load_cases
+from advisor.text import fold, passage_sentences
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES = [SHARED / "bench" / "dev_questions.jsonl", SHARED / "bench" / "dev_conversations.jsonl"]

@@ -27,7 +27,7 @@ from advisor.evaluation import (
     summary,
 )
 from advisor.index import build_index, load_index
-from advisor.retriever import MODES, Retriever
+from advisor.retriever import STANDARD, Retriever
 from advisor.types import Chunk, Hit
 
 
@@ -207,7 +207,7 @@ def test_report_writes_markdown_and_a_png(tmp_path: Path) -> None:
 
 def test_run_cases_over_the_fixture_index(retriever: Retriever, fixture_corpus: Path) -> None:
     cases = load_cases(fixture_corpus.parent / "cases.jsonl")
-    for mode in MODES:
+    for mode in STANDARD:
         run = run_cases(retriever, cases, mode)
         assert run.retriever == mode and len(run.results) == len(cases)
         assert set(summary(run)) == {"n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95",
@@ -236,7 +236,7 @@ def test_dev_benchmark_on_the_full_corpus(
                 chunker=chunker)
     index = load_index(tmp_path, "default", embedder=embedder, chunker=chunker)
     retriever = Retriever(index=index, embedder=embedder)
-    runs = {mode: run_cases(retriever, cases, mode) for mode in MODES}
+    runs = {mode: run_cases(retriever, cases, mode) for mode in STANDARD}
     # Floors well under the plain reference recipe of bench/README.md (hybrid Hit@10 0.90,
     # DocHit@5 0.98): they catch a broken pipeline, not a tuning regression.
     for mode, run in runs.items():

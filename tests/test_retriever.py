@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.retriever import MODES, RetrievalSettings, Retriever
+from advisor.retriever import STANDARD, RetrievalSettings, Retriever
 
 QUESTIONS = [
     ("What does an assistant lighthouse keeper earn when starting out?", "1-Lighthouse_Keeper",
@@ -79,16 +79,16 @@ def test_no_career_anywhere_means_no_rewrite(retriever: Retriever) -> None:
 
 def test_results_are_deterministic(retriever: Retriever) -> None:
     question = "Which certificates does a lighthouse keeper need?"
-    for mode in MODES:
+    for mode in STANDARD:
         _, a = retriever.search(question, k=8, mode=mode)
         _, b = retriever.search(question, k=8, mode=mode)
         assert [(h.chunk.chunk_id, h.score) for h in a] == [(h.chunk.chunk_id, h.score) for h in b]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", list(STANDARD))
 def test_every_mode_finds_the_passage(retriever: Retriever, mode: str) -> None:
     query, hits = retriever.search("oxalic acid treatment against varroa mites", k=5,
-                                   mode=mode)  # type: ignore[arg-type]
+                                   mode=mode)
     assert hits, mode
     assert any("oxalic acid" in h.chunk.text for h in hits[:3]), mode
     assert len({h.chunk.chunk_id for h in hits}) == len(hits)

@@ -4,7 +4,6 @@ support and streaming figures (defined in the README, "Answer figures")."""
 from __future__ import annotations
 
 import json
-import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -13,9 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from advisor.chat import ChatService, Mode
-from advisor.checks import CITATION, cited_numbers, support
+from advisor.checks import support
 from advisor.errors import EvaluationError
-from advisor.evaluation import Case, doc_id_of, fold, is_relevant, load_cases
+from advisor.evaluation import Case, doc_id_of, is_relevant, load_cases
+from advisor.text import (
+    CITATION,
+    cited_numbers,
+    fold,
+    fold_space,
+    key_terms,
+    strip_citations,
+    terms,
+)
 from advisor.types import Answer, Turn
 
 ANSWER_KEYS = (
@@ -36,13 +44,6 @@ ANSWER_KEYS = (
     "fit_hit@3",
 )
 LEAD_CHARS = 300
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[a-z][a-z+#./-]*[a-z+#]|[a-z]")
-_STOPWORDS = frozenset(
-    "a an and are as at be but by can for from has have in into is it its of on or such that the "
-    "their them these they this those to was were which while with within your you will often "
-    "also more most some other than then there when where who how what".split()
-)
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,6 @@ def load_fit(path: Path) -> list[FitCase]:
     return cases
 
 
-def key_terms(evidence: str) -> tuple[set[str], set[str]]:
-    """Numbers and content words of an evidence string."""
-    low = fold(evidence)
-    numbers = set(_NUMBER.findall(low))
-    words = {w for w in _WORD.findall(low) if len(w) >= 4 and w not in _STOPWORDS}
-    return numbers, words
-
-
 def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
     """The answer holds an evidence string, or all of its numbers and key terms."""
     answer = fold(text)
@@ -130,8 +123,7 @@ def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
         if fold(item) in answer:
             return True
         numbers, words = key_terms(item)
-        found_numbers = set(_NUMBER.findall(answer))
-        found_words = set(_WORD.findall(answer))
+        found_numbers, found_words = terms(answer)
         if (numbers or words) and numbers <= found_numbers and words <= found_words:
             return True
     return False
@@ -139,7 +131,7 @@ def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
 
 def lead_text(text: str) -> str:
     """The first ``LEAD_CHARS`` characters of an answer, citation markers out, whitespace folded."""
-    return " ".join(CITATION.sub("", text).split())[:LEAD_CHARS]
+    return fold_space(strip_citations(text))[:LEAD_CHARS]
 
 
 def unsupported(answer: Answer, min_share: float) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Index a BEIR corpus as it streams: each passage one chunk, in the on-disk format of index.py.
+"""Index a BEIR corpus as it streams: each passage one chunk, in the format of advisor.index.
 
 Memory stays bounded by the index itself: the corpus is read twice line by line (a check that
 counts, then batches that are embedded), vectors go straight into memory-mapped ``.npy`` files,
@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -25,18 +22,18 @@ from advisor.careers import career_name
 from advisor.chunking import ChunkerSettings, search_text, sentence_texts
 from advisor.embeddings import Embedder
 from advisor.errors import EvaluationError
-from advisor.index import (
-    BuildReport,
-    _remove_stale,
-    _swap_in,
-    _sync_dir,
-    _sync_tree,
-    bm25_tokenize,
-    build_faiss,
-    build_lock,
-    expected_settings,
-    library_versions,
+from advisor.index import BuildReport, build_faiss, build_lock, expected_settings
+from advisor.index.ann import write_faiss
+from advisor.index.bm25 import bm25_from_tokens
+from advisor.index.folders import new_build
+from advisor.index.store import (
+    chunk_line,
+    embed_key,
+    sentence_line,
+    write_documents,
+    write_manifest,
 )
+from advisor.text import bm25_tokenize
 from advisor.types import Document
 
 BATCH = 256
@@ -49,10 +46,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _batches(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
@@ -143,36 +136,19 @@ def _build_locked(
     stage(f"checking {corpus}")
     n_chunks, n_sentences, documents = _survey(corpus)
     stage(f"embedding {n_chunks} passages and {n_sentences} sentences")
-    stamp = f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**6}"
-    target = index_dir / f".{name}-{stamp}"  # the versioned-folder name index.py cleans up
-    target.mkdir()
-    try:
+    with new_build(index_dir, name) as target:
         known = reusable([link, *reuse], embedder)
         embedded = _write(corpus, target, embedder, (n_chunks, n_sentences), ann, progress,
                           batch, known)
         del known
-        with (target / "documents.jsonl").open("w", encoding="utf-8") as fh:
-            for doc in documents.values():
-                fh.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
-        manifest = {
+        write_documents(target, documents.values())
+        write_manifest(target, {
             **wanted,
             "beir": {"corpus": str(corpus.resolve()), "corpus_sha256": digest},
             "documents": {d.doc_id: d.content_hash for d in documents.values()},
             "n_chunks": n_chunks,
             "n_sentences": n_sentences,
-            "libraries": library_versions(),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "build_id": target.name.lstrip("."),
-        }
-        # The manifest is written last: a folder without one is an unfinished build.
-        (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        _sync_tree(target)
-        _swap_in(link, target)
-        _sync_dir(index_dir)
-    except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-    _remove_stale(index_dir, name, keep=target)
+        })
     total = n_chunks + n_sentences
     return BuildReport(link, len(documents), n_chunks, embedded, total - embedded, (),
                        time.perf_counter() - started)
@@ -213,7 +189,6 @@ def _write(
     known: Known,
 ) -> int:
     """Embed the corpus batch by batch into memory-mapped vectors; write every index file."""
-    import faiss
     from tqdm import tqdm
 
     n_chunks, n_sentences = sizes
@@ -240,7 +215,7 @@ def _write(
             slots = [(vectors, row + i) for i in range(len(texts))]
             slots += [(sentence_vectors, srow + j) for j in range(len(sentences))]
             all_texts = texts + [t for _, t in sentences]
-            keys = [_key(t) for t in all_texts]
+            keys = [embed_key(t) for t in all_texts]
             todo = {k[:24]: t for k, t in zip(keys, all_texts, strict=True) if k[:24] not in known}
             if todo:
                 fresh = embedder.embed(list(todo.values()))
@@ -252,10 +227,9 @@ def _write(
                 # Later copies read this index's own row, not the batch's array.
                 known[key[:24]] = (store, at)
             for e, key in zip(entries, keys, strict=False):
-                record = {**asdict(e.chunk), "embed_key": key}
-                chunks_fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                chunks_fh.write(chunk_line(e.chunk, key))
             for (owner, _), key in zip(sentences, keys[len(texts) :], strict=True):
-                sentences_fh.write(json.dumps({"owner": owner, "embed_key": key}) + "\n")
+                sentences_fh.write(sentence_line(owner, key))
             tokens += bm25_tokenize(texts, return_ids=False)
             row += len(texts)
             srow += len(sentences)
@@ -265,15 +239,11 @@ def _write(
         raise EvaluationError(f"{corpus} changed while it was being indexed: run again")
     vectors.flush()
     sentence_vectors.flush()
-    faiss.write_index(build_faiss(vectors, ann), str(target / "dense.faiss"))
-    faiss.write_index(build_faiss(sentence_vectors, ann), str(target / "sentences.faiss"))
+    write_faiss(build_faiss(vectors, ann), str(target / "dense.faiss"))
+    write_faiss(build_faiss(sentence_vectors, ann), str(target / "sentences.faiss"))
     del vectors, sentence_vectors
-    import bm25s
-
-    # The same tokens as index.build_bm25 makes from the texts, so the same scores.
-    bm25 = bm25s.BM25()
-    bm25.index(tokens, show_progress=False)
-    bm25.save(str(target / "bm25"))
+    # The same tokens as index.bm25.build_bm25 makes from the texts, so the same scores.
+    bm25_from_tokens(tokens).save(str(target / "bm25"))
     return embedded
 
 

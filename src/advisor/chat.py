@@ -19,7 +19,8 @@ from advisor.errors import GenerationError
 from advisor.generator import Generator
 from advisor.kinds import interests, is_fit, smalltalk
 from advisor.prompts import PromptLibrary
-from advisor.retriever import Query, Retriever
+from advisor.query import Query
+from advisor.retriever import Retriever
 from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn
 from advisor.writer import LeadWriter, WriterSettings
 

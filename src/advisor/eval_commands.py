@@ -76,12 +76,12 @@ def evaluate(args: argparse.Namespace, settings: Settings, modes: Sequence[str])
         from advisor.beir import QUERIES, folder_files, judged_queries
 
         cases, qrels = judged_queries(args.beir, args.split)
-        runs = [run_judged(retriever, cases, qrels, m) for m in modes]  # type: ignore[arg-type]
+        runs = [run_judged(retriever, cases, qrels, m) for m in modes]
         corpus, _, qrels_file = folder_files(args.beir, args.split)
         inputs = [corpus, args.beir / QUERIES, qrels_file]
     else:
         cases = load_cases(args.cases)
-        runs = [run_cases(retriever, cases, m) for m in modes]  # type: ignore[arg-type]
+        runs = [run_cases(retriever, cases, m) for m in modes]
         qrels = evidence_qrels(cases, retriever.index.chunks)
         inputs = [args.cases]
     return Evaluation(settings, runs, cases, qrels, retriever, inputs)
@@ -126,13 +126,13 @@ def apply_baseline(args: argparse.Namespace, figures: dict[str, Any],
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``advisor eval``: retrieval figures over case files or a BEIR folder."""
-    from advisor.retriever import MODES
+    from advisor.wiring import retriever_names
 
     if bool(args.cases) == bool(args.beir):
         raise EvaluationError("give a case file or --beir DIR (one of them)")
     if args.run:
         return compare_saved(args)
-    modes = list(MODES) if args.retriever == "all" else [args.retriever]
+    modes = retriever_names() if args.retriever == "all" else [args.retriever]
     if args.compare and len(modes) < 2:
         raise EvaluationError("--compare needs --retriever all, or saved runs (--run A --run B)")
     if args.embedder:
@@ -248,14 +248,14 @@ def add_parsers(
     run: Callable[[list[str]], int],
 ) -> None:
     """The parsers of ``eval``, ``export-beir`` and ``baseline``."""
-    from advisor.retriever import MODES
+    from advisor.wiring import retriever_names
 
     p = add("eval", cmd_eval, "measure retrieval on benchmark cases or a BEIR folder")
     p.add_argument("cases", type=Path, nargs="?", help="JSONL case file")
     p.add_argument("--beir", type=Path, help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")
     p.add_argument("--split", default="test", help="qrels split of the BEIR folder")
     p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
-    p.add_argument("--retriever", choices=[*MODES, "all"], default="hybrid")
+    p.add_argument("--retriever", choices=[*retriever_names(), "all"], default="hybrid")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--trec-run", type=Path, help="write a TREC run file")
     p.add_argument("--report", type=Path, help="folder for report.md and its plots")

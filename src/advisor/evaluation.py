@@ -7,7 +7,6 @@ files, or from graded judgments (``RunResult.qrels``) for BEIR folders.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 import warnings
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import EvaluationError
-from advisor.retriever import Mode, Retriever
+from advisor.retriever import Retriever
+from advisor.text import fold
 from advisor.types import Chunk, Hit
 
 METRIC_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "doc_hit@5")
@@ -37,7 +37,6 @@ DEPTH = 50  # how deep we look for the evidence when reporting a miss
 JUDGED_DEPTH = 100  # runs judged by qrels are cut here (Recall@100, MAP@100)
 CONVERSATION = "conversation"  # the kind of a conversation case whose file names none
 _NO_RELEVANT = "__no_relevant_chunk__"
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -83,11 +82,6 @@ class RunResult:
     def keys(self) -> tuple[str, ...]:
         """The metric keys this run reports."""
         return METRIC_KEYS if self.qrels is None else JUDGED_KEYS
-
-
-def fold(text: str) -> str:
-    """Whitespace collapsed and case folded, for evidence matching."""
-    return _SPACE.sub(" ", text).strip().casefold()
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -140,7 +134,7 @@ def is_relevant(chunk: Chunk, case: Case) -> bool:
     return any(fold(e) in text for e in case.evidence)
 
 
-def run_cases(retriever: Retriever, cases: Sequence[Case], mode: Mode) -> RunResult:
+def run_cases(retriever: Retriever, cases: Sequence[Case], mode: str) -> RunResult:
     """Search every case with one retriever mode."""
     results = []
     for case in cases:
@@ -158,7 +152,7 @@ def run_judged(
     retriever: Retriever,
     queries: Sequence[Case],
     qrels: dict[str, dict[str, int]],
-    mode: Mode,
+    mode: str,
 ) -> RunResult:
     """Search standalone queries (no history) judged by graded qrels, 100 deep."""
     results = []

@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from advisor.text import typed_sentences
+
 
 @dataclass(frozen=True)
 class Aspect:
@@ -318,7 +320,7 @@ def places_in(text: str) -> list[str]:
 
 def interests(question: str) -> str:
     """What a student says about themselves, without the "which job fits me?" part."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+    parts = typed_sentences(question)
     kept = [p for p in parts if not _FIT_ASK.search(p)]
     if kept:
         return " ".join(kept)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from advisor.chunking import passage_sentences
 from advisor.kinds import ASPECTS, FOLLOW_UPS, article, heading_match
 from advisor.retriever import Retriever
+from advisor.text import passage_sentences
 from advisor.types import Chunk
 
 MONEY = re.compile(

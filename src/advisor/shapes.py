@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from advisor.kinds import interests, places_in, under
-from advisor.retriever import Query
+from advisor.query import Query
 from advisor.sections import MONEY
 from advisor.types import Hit
 

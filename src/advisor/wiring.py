@@ -10,17 +10,30 @@ from advisor.chat import ChatService, ChatSettings
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
-from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
+from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
-from advisor.retriever import RetrievalSettings, Retriever
+from advisor.query_batcher import BatchingEmbedder
+from advisor.retriever import STANDARD, ListsFor, RetrievalSettings, Retriever
 from advisor.writer import WriterSettings
 
 log = logging.getLogger(__name__)
 
 _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+
+#: Every retriever, by name: the score lists it fuses (``score_lists.py``); ``--retriever``
+#: chooses among them. A new retriever is a ``ScoreList`` class and one line here, e.g.
+#: ``"title": lambda index, s: [TitleScores(index)],`` (tests/test_score_lists.py adds one).
+RETRIEVERS: dict[str, ListsFor] = {
+    **STANDARD,  # bm25, dense, hybrid (dense + BM25, re-ranked by key sentences)
+}
+
+
+def retriever_names() -> list[str]:
+    """The names ``--retriever`` offers."""
+    return list(RETRIEVERS)
 
 
 def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
@@ -112,7 +125,9 @@ def retriever_for(
         embedder = BatchingEmbedder(
             embedder, max_waiting=settings.search_queue_size, timeout=settings.search_timeout
         )
-    return Retriever(index=index, embedder=embedder, settings=retrieval_for(settings))
+    return Retriever(
+        index=index, embedder=embedder, settings=retrieval_for(settings), retrievers=RETRIEVERS
+    )
 
 
 def generator_for(settings: Settings) -> Generator:
@@ -141,7 +156,9 @@ def with_index(service: ChatService, index: Index) -> ChatService:
     """The same service over another index: same embedder, retrieval settings, prompts and
     model (a server swaps in a rebuilt index with it)."""
     old = service.retriever
-    retriever = Retriever(index=index, embedder=old.embedder, settings=old.settings)
+    retriever = Retriever(
+        index=index, embedder=old.embedder, settings=old.settings, retrievers=old.retrievers
+    )
     return ChatService(
         retriever=retriever,
         prompts=service.prompts,

@@ -13,17 +13,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from advisor.checks import (
-    CITATION,
-    content_stems,
     leak_probes,
     leaks,
     repeats_question,
     support,
 )
-from advisor.chunking import SENTENCE_BREAK, plain_text
 from advisor.compose import Quote
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
+from advisor.text import SENTENCE_BREAK, content_stems, plain_text, strip_citations
 from advisor.types import Dropped
 
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
@@ -131,7 +129,7 @@ class LeadWriter:
         self, sentence: str, question: str, quotes: Sequence[Quote]
     ) -> tuple[str | None, Dropped | None]:
         """The sentence with the citation of the passage that supports it, or why it goes."""
-        said = _OPENER.sub("", CITATION.sub("", sentence)).strip()
+        said = _OPENER.sub("", strip_citations(sentence)).strip()
         said = re.sub(r"\s+([.,;:!?])", r"\1", said)
         if not said:
             return None, None

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from advisor.api.deps import ServiceDep
 from advisor.api.schemas import ID_PATTERN, SearchRequest
 from advisor.chat import ChatService
-from advisor.embeddings import BatchingEmbedder
 from advisor.errors import NotFoundError
+from advisor.query_batcher import BatchingEmbedder
 from advisor.types import Document, Section
 
 router = APIRouter(tags=["reference"])
