@@ -12,6 +12,7 @@ import numpy as np
 
 from advisor.careers import CareerMatcher, CareerMention
 from advisor.chunking import passage_sentences
+from advisor.config import RetrievalSettings
 from advisor.embeddings import Embedder
 from advisor.index import QUESTION_STOPWORDS, Index, bm25_tokenize
 from advisor.types import Chunk, Hit
@@ -30,27 +31,6 @@ class Query:
     inherited: bool = False
     #: The embedding of ``text``, once computed, so one answer encodes its query once.
     vector: Any = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """How lists are fused and how strongly named careers are preferred."""
-
-    mode: Mode = "hybrid"
-    fusion: Literal["rrf", "weighted"] = "rrf"
-    rrf_k: int = 10
-    dense_weight: float = 0.7
-    career_boost: float = 0.5
-    sentence_weight: float = 1.0
-    candidates: int = 100
-    # Key sentences: cosine to the question plus the share of its words a sentence holds,
-    # plain and weighted by rarity among the candidates ("clone" among sentences on "Git").
-    lexical_weight: float = 0.15
-    distinct_weight: float = 0.3
-    # Hybrid RRF only (calibrated on its scale): the top ``rerank_depth`` gain this times the
-    # score of their best key sentence.
-    sentence_rerank: float = 0.08
-    rerank_depth: int = 10
 
 
 _TRANSITION = re.compile(

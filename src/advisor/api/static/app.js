@@ -8,6 +8,8 @@
   const input = document.getElementById("question");
   const send = document.getElementById("send");
   const history = [];  // the conversation, kept in the browser only
+  // The most turns the server reads (ADVISOR_API__MAX_HISTORY_TURNS), from the page.
+  const maxHistory = Number(form.dataset.maxHistory) || 0;
 
 
   function showPassage(c) {
@@ -80,11 +82,12 @@
     bubble.scrollIntoView({block: "end"});
     send.disabled = true;
     let answer = "";
+    const recent = maxHistory ? history.slice(-maxHistory) : [];  // slice(-0) would keep all
     try {
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: {"Content-Type": "application/json", "Accept": "text/event-stream"},
-        body: JSON.stringify({question: question, history: history.slice(-20), stream: true}),
+        body: JSON.stringify({question: question, history: recent, stream: true}),
       });
       if (response.status === 503) {
         const wait = response.headers.get("Retry-After") || "a few";
