@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,16 @@ def settings_for(args: argparse.Namespace) -> Settings:
     """The settings, with the folders a command's options name instead of theirs."""
     paths = {key: getattr(args, key) for key in ("corpus", "index_dir") if getattr(args, key, None)}
     return load_settings(**paths)
+
+
+def _typed(prompt: str) -> Iterator[str]:
+    """Lines typed at ``prompt``, stripped, until Ctrl-D or Ctrl-C."""
+    while True:
+        try:
+            yield input(prompt).strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
 
 
 # ---------------------------------------------------------------- search
@@ -67,12 +77,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     say("Ask about a career (empty line or Ctrl-D to leave).")
     history: list[str] = []
-    while True:
-        try:
-            line = input("search> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
+    for line in _typed("search> "):
         if not line:
             return 0
         query, hits = retriever.search(line, k=args.k, history=history)
@@ -80,6 +85,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             say(f"(searching as: {query.text})")
         _print_hits(hits, args.json, query)
         history.append(line)
+    return 0
 
 
 # ---------------------------------------------------------------- answers
@@ -155,12 +161,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         "Ctrl-D leaves.")
     history: list[Turn] = []
     last: Any = None
-    while True:
-        try:
-            line = input("you> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
+    for line in _typed("you> "):
         if not line:
             continue
         if line == "/sources":
@@ -186,6 +187,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             _print_more(last)
             _print_citations(last.citations)
         history += [Turn("user", line), Turn("assistant", last.text if last else "")]
+    return 0
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
