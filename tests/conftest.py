@@ -220,6 +220,27 @@ def scripted() -> type[ScriptedGenerator]:
     return ScriptedGenerator
 
 
+def sse_events(response: Any) -> list[tuple[str, Any]]:
+    """The server-sent events of a read ``text/event-stream`` response, parsed by httpx-sse:
+    (event name, JSON data); a data that is not JSON (``[DONE]``) stays text."""
+    import json
+
+    from httpx_sse import EventSource
+
+    out: list[tuple[str, Any]] = []
+    for event in EventSource(response).iter_sse():
+        if event.data:
+            out.append((event.event, event.data if event.data == "[DONE]" else
+                        json.loads(event.data)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def read_sse() -> Callable[[Any], list[tuple[str, Any]]]:
+    """``read_sse(response)``: the (name, data) events of a streamed answer."""
+    return sse_events
+
+
 @pytest.fixture(scope="session")
 def words_embedder() -> WordsEmbedder:
     return WordsEmbedder()
@@ -244,7 +265,8 @@ def words_retriever(words_index_dir: Path, words_embedder: WordsEmbedder) -> Ret
 @pytest.fixture
 def make_service(words_retriever: Retriever) -> Callable[..., Any]:
     """A chat service over the fixture corpus on fakes: ``make_service(generator, **settings)``."""
-    from advisor.chat import ChatService, ChatSettings
+    from advisor.chat import ChatService
+    from advisor.config import ChatSettings
     from advisor.prompts import PromptLibrary
 
     def make(generator: Any = None, **settings: Any) -> Any:
@@ -271,11 +293,11 @@ def session_llm() -> Any:
 def fixture_service(fixture_index_dir: Path, embedder: SentenceTransformerEmbedder,
                     chunker: ChunkerSettings, session_llm: Any) -> Any:
     """A chat service over the fixture index with the real model (short answers)."""
-    from advisor.chat import ChatService, ChatSettings
+    from advisor.chat import ChatService
+    from advisor.config import ChatSettings, WriterSettings
     from advisor.index import load_index
     from advisor.prompts import PromptLibrary
     from advisor.retriever import Retriever
-    from advisor.writer import WriterSettings
 
     index = load_index(fixture_index_dir, "default", embedder=embedder, chunker=chunker)
     return ChatService(retriever=Retriever(index=index, embedder=embedder),

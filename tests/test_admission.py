@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from advisor.api.admission import BUSY_MODE, BUSY_NOTICE, ModelGate
 from advisor.api.app import create_app
-from advisor.chat import ChatService, ChatSettings
-from advisor.config import Settings
+from advisor.chat import ChatService
+from advisor.config import ChatSettings, Settings
 from advisor.errors import BusyError
-from advisor.generator import Pieces, RequestQueue
+from advisor.generator_queue import Pieces, RequestQueue
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Retriever
 

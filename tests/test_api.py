@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
 
 import httpx
 import pytest
-
-
-def sse_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for block in response.text.split("\n\n"):
-        name, data = "message", ""
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data += line[6:]
-        if data:
-            events.append((name, json.loads(data)))
-    return events
 
 
 def test_health_and_readiness(live_server: str) -> None:
@@ -52,12 +37,12 @@ def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> Non
                       json={"feedback_token": "Z" * 32, "rating": "up"}).status_code == 404
 
 
-def test_chat_streams_sources_tokens_and_done(live_server: str) -> None:
+def test_chat_streams_sources_tokens_and_done(live_server: str, read_sse: Any) -> None:
     body = {"question": "Why does a glassblower cool finished pieces slowly?", "stream": True}
     with httpx.stream("POST", live_server + "/api/chat", json=body, timeout=120) as reply:
         assert reply.headers["content-type"].startswith("text/event-stream")
         reply.read()
-    events = sse_events(reply)
+    events = read_sse(reply)
     kinds = [name for name, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "done"
     assert kinds.count("token") >= 1  # the lead at once; a model sentence only if it passes

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from advisor.api.app import create_app
 from advisor.config import Settings
 from advisor.errors import QueryLogError
-from advisor.querylog import SQLiteLog
+from advisor.querylog_sqlite import SQLiteLog
 
 QUESTION = "What does an assistant lighthouse keeper earn at the start?"
 
@@ -29,15 +29,6 @@ class BrokenLog(SQLiteLog):
         raise QueryLogError("disk I/O error")
 
 
-def sse_events(text: str) -> list[tuple[str, str]]:
-    events = []
-    for block in text.split("\n\n"):
-        lines = block.splitlines()
-        if lines and lines[0].startswith("event: "):
-            events.append((lines[0][7:], "".join(x[6:] for x in lines[1:])))
-    return events
-
-
 def metric(client: TestClient, sample: str) -> float:
     for line in client.get("/metrics").text.splitlines():
         if line.startswith(sample + " "):
@@ -46,7 +37,7 @@ def metric(client: TestClient, sample: str) -> float:
 
 
 def test_a_failing_log_is_counted_and_the_answer_still_goes_out(
-    fixture_service: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fixture_service: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, read_sse: Any
 ) -> None:
     app = create_app(fixture_service, Settings(reload_s=0), query_log=tmp_path / "q.sqlite")
     with TestClient(app) as client:
@@ -56,7 +47,7 @@ def test_a_failing_log_is_counted_and_the_answer_still_goes_out(
         assert whole.json()["feedback_token"] is None
         streamed = client.post("/api/chat", json={"question": QUESTION, "mode": "extractive",
                                                   "stream": True})
-        kinds = [name for name, _ in sse_events(streamed.text)]
+        kinds = [name for name, _ in read_sse(streamed)]
         assert streamed.status_code == 200 and kinds[-1] == "done" and "error" not in kinds
         completion = client.post("/v1/chat/completions",
                                  json={"messages": [{"role": "user", "content": QUESTION}]})

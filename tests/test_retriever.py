@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.retriever import STANDARD, RetrievalSettings, Retriever
+from advisor.config import RetrievalSettings
+from advisor.retriever import STANDARD, Retriever
 
 QUESTIONS = [
     ("What does an assistant lighthouse keeper earn when starting out?", "1-Lighthouse_Keeper",

@@ -10,11 +10,12 @@ import pytest
 
 from advisor import wiring
 from advisor.cli import build_parser
+from advisor.config import RetrievalSettings
 from advisor.errors import ConfigError
 from advisor.evaluation import load_cases, run_cases
 from advisor.index import Index
 from advisor.query import Query
-from advisor.retriever import STANDARD, ListsFor, RetrievalSettings, Retriever
+from advisor.retriever import STANDARD, ListsFor, Retriever
 from advisor.score_lists import Bm25Scores, fuse
 
 FIXTURE_CASES = Path(__file__).resolve().parent / "fixtures" / "cases.jsonl"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from advisor.api.app import DOCS_POLICY, PAGE_POLICY
+from advisor.api.guard import DOCS_POLICY, PAGE_POLICY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",

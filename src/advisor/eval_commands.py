@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from advisor.config import Settings
+from advisor.config import Settings, load_settings
 from advisor.errors import EvaluationError
 from advisor.eval_output import Evaluation, encode_speed, print_saved, report_evaluations, say
 from advisor.evaluation import Case, RunResult
@@ -29,12 +29,12 @@ def eval_settings(args: argparse.Namespace, *, embedder: str | None = None) -> S
     for key in ("corpus", "index_dir"):
         if getattr(args, key, None):
             overrides[key] = getattr(args, key)
-    settings = Settings(**overrides)
+    settings = load_settings(**overrides)
     name = settings.index_name
     corpus = getattr(args, "corpus", None)
     if getattr(args, "beir", None):
         name = f"beir-{_digest(args.beir)}"
-    elif corpus and Path(corpus).resolve() != Path(Settings().corpus).resolve():
+    elif corpus and Path(corpus).resolve() != Path(load_settings().corpus).resolve():
         name = f"eval-{_digest(corpus)}"
     update: dict[str, Any] = {"index_name": name}
     if embedder:

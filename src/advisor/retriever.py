@@ -8,10 +8,11 @@ A retriever is a name and the score lists it fuses (``score_lists.py``): the sta
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from advisor.careers import CareerMatcher
+from advisor.config import RetrievalSettings
 from advisor.embeddings import Embedder
 from advisor.errors import ConfigError
 from advisor.index import Index
@@ -19,28 +20,6 @@ from advisor.key_sentences import KeySentence, KeySentences
 from advisor.query import Query, career_preference, condense
 from advisor.score_lists import Bm25Scores, DenseScores, ScoreList, fuse
 from advisor.types import Chunk, Hit
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """How lists are fused and how strongly named careers are preferred."""
-
-    mode: str = "hybrid"  # a retriever's name
-    fusion: Literal["rrf", "weighted"] = "rrf"
-    rrf_k: int = 10
-    dense_weight: float = 0.7
-    career_boost: float = 0.5
-    sentence_weight: float = 1.0
-    candidates: int = 100
-    # Key sentences: cosine to the question plus the share of its words a sentence holds,
-    # plain and weighted by rarity among the candidates ("clone" among sentences on "Git").
-    lexical_weight: float = 0.15
-    distinct_weight: float = 0.3
-    # Fused RRF only (calibrated on its scale): the top ``rerank_depth`` gain this times the
-    # score of their best key sentence.
-    sentence_rerank: float = 0.08
-    rerank_depth: int = 10
-
 
 #: What makes a retriever: the score lists it fuses, over an index and the settings.
 ListsFor = Callable[[Index, RetrievalSettings], Sequence[ScoreList]]

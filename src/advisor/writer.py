@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from advisor.checks import (
     leak_probes,
@@ -19,6 +18,7 @@ from advisor.checks import (
     support,
 )
 from advisor.compose import Quote
+from advisor.config import WriterSettings
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
 from advisor.text import SENTENCE_BREAK, content_stems, plain_text, strip_citations
@@ -27,19 +27,6 @@ from advisor.types import Dropped
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
 _OPENER = re.compile(r"^\s*(?:answer|a)\s*:\s*", re.I)
 _END = re.compile(r"[.!?][\"')\]]*$")
-
-
-@dataclass(frozen=True)
-class WriterSettings:
-    """Limits of the model's lead."""
-
-    max_tokens: int = 64
-    sentences: int = 2
-    min_share: float = 0.8  # content words of a sentence found in its passage or the question
-    copy_overlap: float = 0.8  # a sentence holding this share of a quote's words copies it
-    prompt_budget: int = 640
-    question_tokens: int = 160
-    timeout: float = 30.0
 
 
 class LeadWriter:

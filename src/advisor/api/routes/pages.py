@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from advisor.api.deps import StateDep
+from advisor.api.state import AppState
 from advisor.config import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -28,21 +29,19 @@ def privacy(settings: Settings) -> dict[str, Any]:
     return {"kept": settings.query_log != Path("off"), "days": settings.query_log_days}
 
 
+def _limits(state: AppState) -> dict[str, int]:
+    """The limits a page's form keeps, so the browser stops what the API would refuse."""
+    return {"max_question_chars": state.settings.chat.max_question_chars,
+            "max_history_turns": state.settings.api.max_history_turns,
+            "max_history_chars": state.settings.api.max_history_chars}
+
+
 @router.get("/", response_class=HTMLResponse)
 def chat_page(request: Request, state: StateDep) -> HTMLResponse:
-    settings = state.settings
-    return templates.TemplateResponse(
-        request,
-        "chat.html",
-        {
-            "starters": STARTERS,
-            "privacy": privacy(settings),
-            "max_history_turns": settings.max_history_turns,
-            "max_history_chars": settings.max_history_chars,
-        },
-    )
+    context = {"starters": STARTERS, "privacy": privacy(state.settings), **_limits(state)}
+    return templates.TemplateResponse(request, "chat.html", context)
 
 
 @router.get("/reference", response_class=HTMLResponse)
-def reference_page(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "reference.html", {})
+def reference_page(request: Request, state: StateDep) -> HTMLResponse:
+    return templates.TemplateResponse(request, "reference.html", _limits(state))
