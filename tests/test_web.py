@@ -15,8 +15,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="no Debian chromium (apt-get install chromium)")
+pytestmark = [pytest.mark.model,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason="no Debian chromium (apt-get install chromium)")]
 
 
 @pytest.fixture(scope="module")
