@@ -4,7 +4,7 @@ The fast tier (``pytest -m "not model"``) runs on fakes (tests/fixtures/fakes.py
 ``WordsEmbedder`` (deterministic vectors from a text's words) indexes the fixture corpus once
 per session (``words_index_dir``, ``words_retriever``), ``ScriptedGenerator`` replays scripted
 tokens (``scripted``), ``make_service`` and ``fake_server`` serve them, ``fake_wiring`` and
-``FAKE_CLI`` run the command line on them.
+``fake_cli`` run the command line on them.
 
 The model tier (``pytest -m model``) holds what a fake cannot prove: the real
 all-MiniLM-L6-v2 (``embedder``, ``fixture_index_dir``, ``retriever``), the SmolLM2 GGUF through
@@ -50,8 +50,6 @@ FIXTURE_CASES = FIXTURES / "cases.jsonl"
 SHARED = REPO.parent / "shared"
 SHARED_CORPUS = SHARED / "corpus" / "career_paths"
 SITE_URL = Settings.model_fields["site_url"].default
-# `advisor ARGS` in a process of its own, on WordsEmbedder: [*FAKE_CLI, "search", "bees"].
-FAKE_CLI = [sys.executable, str(FIXTURES / "fake_cli.py")]
 
 sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
 from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
@@ -73,19 +71,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 _tier_started = time.perf_counter()
+TIERS = {"not model": "fast tier", "not slow and not model": "fast tier",
+         "model and not slow": "model tier", "model": "model tier", "not slow": "both tiers"}
+
+
+def _tier(config: pytest.Config) -> str:
+    markexpr = config.getoption("markexpr") or ""
+    return TIERS.get(markexpr, f"-m {markexpr!r}")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """One line naming the tier that ran, its test count and its wall time."""
-    markexpr = config.getoption("markexpr") or ""
-    tier = {"not slow and not model": "fast tier", "model and not slow": "model tier",
-            "not model": "fast tier", "model": "model tier",
-            "not slow": "all tiers but slow"}.get(markexpr, f"-m {markexpr!r}")
     stats = terminalreporter.stats
     ran = sum(len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "xfailed",
                                                 "xpassed"))
     terminalreporter.write_line(
-        f"{tier}: {ran} tests in {time.perf_counter() - _tier_started:.1f} s")
+        f"{_tier(config)}: {ran} tests in {time.perf_counter() - _tier_started:.1f} s")
 
 
 def default_chunker() -> ChunkerSettings:
@@ -283,6 +284,13 @@ def fake_wiring(monkeypatch: pytest.MonkeyPatch, words_embedder: WordsEmbedder) 
 
     monkeypatch.setattr(advisor.wiring, "embedder_for", lambda settings: words_embedder)
     return words_embedder
+
+
+@pytest.fixture(scope="session")
+def fake_cli() -> list[str]:
+    """``advisor`` in a process of its own, on WordsEmbedder: ``[*fake_cli, "search", "x"]``
+    (tests/fixtures/fake_cli.py; ``FAKE_EMBED_DELAY`` in its environment slows builds)."""
+    return [sys.executable, str(FIXTURES / "fake_cli.py")]
 
 
 # ---------------------------------------------------------------- model tier: the real parts
