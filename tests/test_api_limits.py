@@ -69,7 +69,7 @@ def test_the_openapi_document_shows_the_limits_the_server_keeps(client: TestClie
 def test_the_pages_keep_the_same_limits(client: TestClient) -> None:
     with client:
         chat = client.get("/").text
-        assert 'maxlength="60"' in chat and 'data-max-history="2"' in chat
+        assert 'maxlength="60"' in chat and 'data-max-turns="2"' in chat
         assert 'maxlength="60"' in client.get("/reference").text
 
 

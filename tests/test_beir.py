@@ -183,13 +183,14 @@ def test_a_duplicate_id_stops_the_build_before_any_embedding(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
-        fixture_corpus: Path) -> Path:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words_index_dir: Path,
+        fixture_corpus: Path, fake_wiring: object) -> Path:
+    """The commands on the words index, with WordsEmbedder for MiniLM."""
     for key in list(os.environ):
         if key.startswith("ADVISOR_"):
             monkeypatch.delenv(key)
     index_dir = tmp_path / "indexes"
-    shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
+    shutil.copytree(words_index_dir, index_dir, symlinks=True)
     monkeypatch.setenv("ADVISOR_CORPUS", str(fixture_corpus))
     monkeypatch.setenv("ADVISOR_INDEX_DIR", str(index_dir))
     monkeypatch.chdir(tmp_path)

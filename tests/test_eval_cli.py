@@ -1,5 +1,6 @@
-"""``advisor eval`` for evaluators: --compare, saved runs, run manifests, baselines, another
-embedder side by side; ``advisor eval-answers --diff``."""
+"""``advisor eval`` for evaluators: --compare, saved runs, run manifests, baselines (on the
+words index, WordsEmbedder for MiniLM), another embedder beside the real MiniLM (``model``);
+``advisor eval-answers --diff``."""
 
 from __future__ import annotations
 
@@ -17,25 +18,33 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 
 
-@pytest.fixture(scope="module")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder for the exported ONNX encoder, shared by the tests of this module."""
-    return tmp_path_factory.mktemp("models")
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
-        fixture_corpus: Path, model_cache: Path) -> Path:
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index_dir: Path,
+              corpus: Path) -> Path:
+    """ADVISOR_* for the commands: a private copy of ``index_dir``, a scratch cwd."""
     for key in list(os.environ):
         if key.startswith("ADVISOR_"):
             monkeypatch.delenv(key)
-    index_dir = tmp_path / "indexes"
-    shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
-    monkeypatch.setenv("ADVISOR_CORPUS", str(fixture_corpus))
-    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(index_dir))
-    monkeypatch.setenv("ADVISOR_MODEL_CACHE", str(model_cache))
+    copy = tmp_path / "indexes"
+    shutil.copytree(index_dir, copy, symlinks=True)
+    monkeypatch.setenv("ADVISOR_CORPUS", str(corpus))
+    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(copy))
+    monkeypatch.setenv("ADVISOR_MODEL_CACHE", str(tmp_path / "models"))
     monkeypatch.chdir(tmp_path)
-    return index_dir
+    return copy
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words_index_dir: Path,
+        fixture_corpus: Path, fake_wiring: object) -> Path:
+    """The commands on the words index, with WordsEmbedder for MiniLM."""
+    return _settings(monkeypatch, tmp_path, words_index_dir, fixture_corpus)
+
+
+@pytest.fixture
+def real_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
+             fixture_corpus: Path) -> Path:
+    """The commands on the MiniLM index, with the real embedders."""
+    return _settings(monkeypatch, tmp_path, fixture_index_dir, fixture_corpus)
 
 
 def test_compare_prints_p_values_and_saved_runs_compare_too(
@@ -178,7 +187,7 @@ def tiny_model(folder: Path) -> Path:
 
 
 def test_another_embedder_side_by_side(
-    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    real_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tiny = tiny_model(tmp_path / "model")
     assert main(["eval", str(CASES), "--retriever", "dense", "--embedder", str(tiny),
@@ -193,7 +202,8 @@ def test_another_embedder_side_by_side(
     # An untrained model ranks worse than MiniLM on the fixture questions.
     assert second["results"]["mrr@10"] < first["results"]["mrr@10"]
     # It got an index of its own beside the main one.
-    assert sorted(p.name for p in env.glob("[!.]*")) == ["default", f"default-emb-{_id(tiny)}"]
+    assert sorted(p.name for p in real_env.glob("[!.]*")) == [
+        "default", f"default-emb-{_id(tiny)}"]
     assert main(["eval", str(CASES), "--embedder", str(tmp_path / "nothing")]) == 2
 
 

@@ -205,7 +205,9 @@ def test_report_writes_markdown_and_a_png(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
 
 
-def test_run_cases_over_the_fixture_index(retriever: Retriever, fixture_corpus: Path) -> None:
+def test_run_cases_over_the_fixture_index(words_retriever: Retriever,
+                                          fixture_corpus: Path) -> None:
+    retriever = words_retriever
     cases = load_cases(fixture_corpus.parent / "cases.jsonl")
     for mode in STANDARD:
         run = run_cases(retriever, cases, mode)

@@ -58,6 +58,9 @@ shows for children.
 * **Typical Entry-Level Job Titles:** Puppet Builder, Workshop Assistant.
 * **Expected Initial Salary Ranges:** A workshop assistant earns about 900 ducats a month.
 """
+pytestmark = [pytest.mark.model,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason="no Debian chromium (apt-get install chromium)")]
 
 
 @pytest.fixture(scope="module")
