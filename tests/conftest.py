@@ -57,16 +57,20 @@ from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
 BuildFn = Callable[..., BuildReport]
 
 # The real models, and what is built from them: a test needing any of these is a model test.
-MODEL_FIXTURES = frozenset({"embedder", "session_llm"})
+#: Fixtures that load a real model or start a heavy part: MiniLM, the SmolLM2 GGUF (in process
+#: or behind llama-cpp-python's server).
+MODEL_FIXTURES = frozenset({"embedder", "session_llm", "model_path", "llm", "server_url",
+                            "counting_server"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``model`` every test that asks for a real model, and every ``slow`` test (they
-    run the real models over the full corpus), so ``-m "not model"`` runs neither."""
+    """Mark ``model`` every test that asks for a real model, every ``postgres`` test (a real
+    server) and every ``slow`` test (they run the real models over the full corpus), so
+    ``-m "not model"`` runs none of them."""
     for item in items:
         needs_model = MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
-        if needs_model or item.get_closest_marker("slow"):
+        if needs_model or item.get_closest_marker("slow") or item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.model)
 
 
