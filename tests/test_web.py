@@ -193,7 +193,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
     corpus = root / "corpus"
     shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "corpus", corpus)
     (corpus / "5-Puppet_Engineer.md").write_text(HOSTILE_DOC, encoding="utf-8")
-    build_fixture_index(root / "indexes", corpus)
+    build_fixture_index(root / "indexes", corpus, embedder=embedder)
     index = load_index(root / "indexes", "default", embedder=embedder, chunker=chunker)
     service = ChatService(retriever=Retriever(index=index, embedder=embedder),
                           prompts=fixture_service.prompts, generator=fixture_service.generator,
