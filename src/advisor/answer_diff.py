@@ -8,11 +8,11 @@ derived from ``markers`` and ``valid_markers``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import EvaluationError
+from advisor.evaluation import jsonl_records
 
 #: Fields that describe a case rather than judge its answer.
 NOT_FIGURES = frozenset({"answerable"})
@@ -21,18 +21,11 @@ NOT_FIGURES = frozenset({"answerable"})
 def read_cases(path: Path) -> dict[str, dict[str, Any]]:
     """A ``--cases-out`` file as records by case id."""
     out: dict[str, dict[str, Any]] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"cannot read {path}: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for place, record in jsonl_records(path, "a per-case answer record"):
         try:
-            record = json.loads(line)
             out[str(record["id"])] = record
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvaluationError(f"{path}:{n}: not a per-case answer record ({exc})") from exc
+        except (KeyError, TypeError) as exc:
+            raise EvaluationError(f"{place}: not a per-case answer record ({exc})") from exc
     if not out:
         raise EvaluationError(f"{path} holds no cases")
     return out
