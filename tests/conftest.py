@@ -84,13 +84,29 @@ def _tier(config: pytest.Config) -> str:
     return TIERS.get(markexpr, f"-m {markexpr!r}")
 
 
+#: Seconds spent in each tier's tests (setup, call and teardown) and the tests it ran.
+_tier_seconds: dict[str, float] = {"fast tier": 0.0, "model tier": 0.0}
+_tier_tests: dict[str, set[str]] = {"fast tier": set(), "model tier": set()}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = "model tier" if "model" in report.keywords else "fast tier"
+    _tier_seconds[tier] += report.duration
+    _tier_tests[tier].add(report.nodeid)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """One line naming the tier that ran, its test count and its wall time."""
+    """The tier that ran with its test count and wall time, then each tier's own time (the
+    fast tier's is what ``-m "not model"`` costs, but for the session's start-up)."""
     stats = terminalreporter.stats
     ran = sum(len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "xfailed",
                                                 "xpassed"))
     terminalreporter.write_line(
         f"{_tier(config)}: {ran} tests in {time.perf_counter() - _tier_started:.1f} s")
+    for tier, seconds in _tier_seconds.items():
+        if _tier_tests[tier]:
+            terminalreporter.write_line(
+                f"  {tier}: {len(_tier_tests[tier])} tests, {seconds:.1f} s in tests")
 
 
 def default_chunker() -> ChunkerSettings:
