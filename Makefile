@@ -8,7 +8,7 @@ SHARED_CORPUS := ../shared/corpus/career_paths
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install corpus index lint bench clean lock
+.PHONY: run test install corpus index lint bench baseline clean lock
 
 install: $(VENV)/.stamp-install
 
@@ -55,6 +55,10 @@ lock: $(VENV)/.stamp-install
 
 bench: index
 	$(PY) bench/retrieval_bench.py
+
+# Every figure of evals/baseline.json again, each by the command recorded beside it.
+baseline: index
+	$(ADVISOR) baseline --refresh
 
 clean:
 	rm -rf indexes/default indexes/.stamp-index corpus/*.md corpus/.stamp-sync

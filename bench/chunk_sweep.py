@@ -21,8 +21,8 @@ from advisor.corpus import load_corpus  # noqa: E402
 from advisor.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from advisor.evaluation import load_cases, run_cases  # noqa: E402
 from advisor.index import build_index, load_index  # noqa: E402
-from advisor.retriever import MODES, Retriever  # noqa: E402
-from advisor.wiring import retrieval_for  # noqa: E402
+from advisor.retriever import Retriever  # noqa: E402
+from advisor.wiring import retriever_names  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -46,8 +46,8 @@ def main() -> None:
             chunker = ChunkerSettings(max_tokens=size)
             build_index(docs, embedder=embedder, index_dir=Path(tmp), chunker=chunker)
             index = load_index(Path(tmp), "default", embedder=embedder, chunker=chunker)
-            retriever = Retriever(index=index, embedder=embedder, settings=retrieval_for(settings))
-            for mode in MODES:
+            retriever = Retriever(index=index, embedder=embedder, settings=settings.retrieval)
+            for mode in retriever_names():
                 q = run_cases(retriever, questions, mode).metrics
                 c = run_cases(retriever, conversations, mode).metrics
                 print(

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+from httpx_sse import EventSource
 
 QUESTIONS = [
     "What does a junior data engineer earn in the US?",
@@ -156,7 +157,6 @@ async def mixed_load(url: str, streams: int, seconds: float, searchers: int) -> 
             started = time.perf_counter()
             first: float | None = None
             done: dict[str, Any] | None = None
-            event = ""
             try:
                 async with client.stream("POST", url + "/api/chat", json=body) as reply:
                     if reply.status_code == 503:
@@ -168,15 +168,13 @@ async def mixed_load(url: str, streams: int, seconds: float, searchers: int) -> 
                     if reply.status_code != 200:
                         failed(f"HTTP {reply.status_code}")
                         continue
-                    async for line in reply.aiter_lines():
-                        if line.startswith("event: "):
-                            event = line[7:]
-                            if event == "token" and first is None:
-                                first = (time.perf_counter() - started) * 1000
-                        elif line.startswith("data: ") and event == "done":
-                            done = json.loads(line[6:])
-                        elif line.startswith("data: ") and event == "error":
-                            message = str(json.loads(line[6:]).get("message", ""))
+                    async for sse in EventSource(reply).aiter_sse():
+                        if sse.event == "token" and first is None:
+                            first = (time.perf_counter() - started) * 1000
+                        elif sse.event == "done":
+                            done = json.loads(sse.data)
+                        elif sse.event == "error":
+                            message = str(json.loads(sse.data).get("message", ""))
                             failed(f"error event: {message[:80]}")
             except httpx.HTTPError as exc:
                 failed(type(exc).__name__)

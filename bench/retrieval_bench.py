@@ -30,7 +30,6 @@ from advisor.corpus import load_corpus  # noqa: E402
 from advisor.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from advisor.index import build_faiss, build_index, load_index  # noqa: E402
 from advisor.retriever import Retriever  # noqa: E402
-from advisor.wiring import retrieval_for  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared"
@@ -89,7 +88,7 @@ def main() -> None:
             for line in args.cases.read_text(encoding="utf-8").splitlines()
             if line.strip()
         ]
-        retriever = Retriever(index=index, embedder=embedder, settings=retrieval_for(settings))
+        retriever = Retriever(index=index, embedder=embedder, settings=settings.retrieval)
         for q in questions[:5]:
             retriever.search(q)
         ours, raw = [], []

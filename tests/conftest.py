@@ -1,10 +1,16 @@
-"""Shared fixtures: the tiny fixture corpus, the real MiniLM embedder, a fixture index, and
-the fakes chat tests run on.
+"""Shared fixtures in two tiers, and the hook that sorts tests into them.
 
-The fixture index is built once per session with the real all-MiniLM-L6-v2 and FAISS;
-tests that change it work on a copy. ``WordsEmbedder`` (deterministic vectors from a text's
-words) and ``ScriptedGenerator`` (replays scripted tokens) let the chat, composer and check
-tests run without any model; tests marked ``model`` run the real SmolLM2.
+The fast tier (``pytest -m "not model"``) runs on fakes (tests/fixtures/fakes.py):
+``WordsEmbedder`` (deterministic vectors from a text's words) indexes the fixture corpus once
+per session (``words_index_dir``, ``words_retriever``), ``ScriptedGenerator`` replays scripted
+tokens (``scripted``), ``make_service`` and ``fake_server`` serve them, ``fake_wiring`` and
+``fake_cli`` run the command line on them.
+
+The model tier (``pytest -m model``) holds what a fake cannot prove: the real
+all-MiniLM-L6-v2 (``embedder``, ``fixture_index_dir``, ``retriever``), the SmolLM2 GGUF through
+llama.cpp (``session_llm``, ``fixture_service``, ``live_server``), ONNX equality, Chromium,
+floods and fuzzing. A test that asks for one of ``MODEL_FIXTURES`` is marked ``model`` here;
+tests that load a model some other way carry the mark themselves. ``make test`` runs both.
 """
 
 from __future__ import annotations
@@ -16,16 +22,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import hashlib
-import re
 import shutil
+import socket
+import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pytest
 
 from advisor.chunking import ChunkerSettings
@@ -37,14 +43,70 @@ from advisor.retriever import Retriever
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-FIXTURE_CORPUS = TESTS / "fixtures" / "corpus"
-FIXTURE_CASES = TESTS / "fixtures" / "cases.jsonl"
+FIXTURES = TESTS / "fixtures"
+FIXTURE_CORPUS = FIXTURES / "corpus"
+FIXTURE_CASES = FIXTURES / "cases.jsonl"
 # The shared data sits beside the repository (/work/shared next to /work/main, and the same in CI).
 SHARED = REPO.parent / "shared"
 SHARED_CORPUS = SHARED / "corpus" / "career_paths"
 SITE_URL = Settings.model_fields["site_url"].default
 
+sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
+from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
+
 BuildFn = Callable[..., BuildReport]
+
+# The real models, and what is built from them: a test needing any of these is a model test.
+#: Fixtures that load a real model or start a heavy part: MiniLM, the SmolLM2 GGUF (in process
+#: or behind llama-cpp-python's server).
+MODEL_FIXTURES = frozenset({"embedder", "session_llm", "model_path", "llm", "server_url",
+                            "counting_server"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``model`` every test that asks for a real model, every ``postgres`` test (a real
+    server) and every ``slow`` test (they run the real models over the full corpus), so
+    ``-m "not model"`` runs none of them."""
+    for item in items:
+        needs_model = MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if needs_model or item.get_closest_marker("slow") or item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.model)
+
+
+_tier_started = time.perf_counter()
+TIERS = {"not model": "fast tier", "not slow and not model": "fast tier",
+         "model and not slow": "model tier", "model": "model tier", "not slow": "both tiers"}
+
+
+def _tier(config: pytest.Config) -> str:
+    markexpr = config.getoption("markexpr") or ""
+    return TIERS.get(markexpr, f"-m {markexpr!r}")
+
+
+#: Seconds spent in each tier's tests (setup, call and teardown) and the tests it ran.
+_tier_seconds: dict[str, float] = {"fast tier": 0.0, "model tier": 0.0}
+_tier_tests: dict[str, set[str]] = {"fast tier": set(), "model tier": set()}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = "model tier" if "model" in report.keywords else "fast tier"
+    _tier_seconds[tier] += report.duration
+    _tier_tests[tier].add(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The tier that ran with its test count and wall time, then each tier's own time (the
+    fast tier's is what ``-m "not model"`` costs, but for the session's start-up)."""
+    stats = terminalreporter.stats
+    ran = sum(len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "xfailed",
+                                                "xpassed"))
+    terminalreporter.write_line(
+        f"{_tier(config)}: {ran} tests in {time.perf_counter() - _tier_started:.1f} s")
+    for tier, seconds in _tier_seconds.items():
+        if _tier_tests[tier]:
+            terminalreporter.write_line(
+                f"  {tier}: {len(_tier_tests[tier])} tests, {seconds:.1f} s in tests")
 
 
 def default_chunker() -> ChunkerSettings:
@@ -52,9 +114,60 @@ def default_chunker() -> ChunkerSettings:
     return ChunkerSettings(max_tokens=Settings.model_fields["chunk_tokens"].default)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``check`` (HTTP errors count as not yet) until it holds or ``seconds`` pass."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} not within {seconds} s")
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on 127.0.0.1 in a thread; stopped on leaving."""
+    import httpx
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 60,
+                   "the test server")
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[[Any], Any]:
+    """``with serve_app(app) as url:`` a real uvicorn server on 127.0.0.1 for that block."""
+    return serving
+
+
+# ---------------------------------------------------------------- corpus and builds
+
+
 @pytest.fixture(scope="session")
 def chunker() -> ChunkerSettings:
-    """The default chunker settings, the ones the fixture index is built with."""
+    """The default chunker settings, the ones the fixture indexes are built with."""
     return default_chunker()
 
 
@@ -70,21 +183,24 @@ def shared_corpus() -> Path:
     return SHARED_CORPUS
 
 
-@pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real packaged all-MiniLM-L6-v2, loaded once."""
-    return SentenceTransformerEmbedder.from_setting("minilm")
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the fixture corpus, for tests that edit documents."""
+    target = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, target)
+    return target
 
 
 @pytest.fixture(scope="session")
-def build_fixture_index(embedder: SentenceTransformerEmbedder) -> BuildFn:
-    """A function that builds the index of a corpus folder into ``index_dir/default``."""
+def build_fixture_index() -> BuildFn:
+    """``build(index_dir, corpus=FIXTURE_CORPUS, *, embedder, ...)``: builds the index of a
+    corpus folder into ``index_dir/default`` with the embedder given."""
 
     def build(
         index_dir: Path,
         corpus: Path = FIXTURE_CORPUS,
         *,
-        embedder: Embedder = embedder,
+        embedder: Embedder,
         chunker: ChunkerSettings | None = None,
         **kwargs: object,
     ) -> BuildReport:
@@ -100,29 +216,151 @@ def build_fixture_index(embedder: SentenceTransformerEmbedder) -> BuildFn:
     return build
 
 
+# ---------------------------------------------------------------- fast tier: the fakes
+
+
+@pytest.fixture(scope="session")
+def scripted() -> type[ScriptedGenerator]:
+    """The scripted fake generator class: ``scripted("reply one", "reply two", fail=True)``."""
+    return ScriptedGenerator
+
+
+def sse_events(response: Any) -> list[tuple[str, Any]]:
+    """The server-sent events of a read ``text/event-stream`` response, parsed by httpx-sse:
+    (event name, JSON data); a data that is not JSON (``[DONE]``) stays text."""
+    import json
+
+    from httpx_sse import EventSource
+
+    out: list[tuple[str, Any]] = []
+    for event in EventSource(response).iter_sse():
+        if event.data:
+            out.append((event.event, event.data if event.data == "[DONE]" else
+                        json.loads(event.data)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def read_sse() -> Callable[[Any], list[tuple[str, Any]]]:
+    """``read_sse(response)``: the (name, data) events of a streamed answer."""
+    return sse_events
+
+
+@pytest.fixture(scope="session")
+def words_embedder() -> WordsEmbedder:
+    return WordsEmbedder()
+
+
+@pytest.fixture(scope="session")
+def words_index_dir(tmp_path_factory: pytest.TempPathFactory,
+                    build_fixture_index: BuildFn, words_embedder: WordsEmbedder) -> Path:
+    """A folder holding ``default``, the fixture corpus indexed with ``WordsEmbedder``
+    (no model; built once). Do not change it: take ``words_index_copy``."""
+    index_dir = tmp_path_factory.mktemp("words-index")
+    build_fixture_index(index_dir, embedder=words_embedder)
+    return index_dir
+
+
+@pytest.fixture
+def words_index_copy(words_index_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the words index folder, for tests that rebuild or break it."""
+    target = tmp_path / "indexes"
+    shutil.copytree(words_index_dir, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def words_index(words_index_dir: Path, words_embedder: WordsEmbedder) -> Index:
+    return load_index(words_index_dir, "default", embedder=words_embedder,
+                      chunker=default_chunker())
+
+
+@pytest.fixture(scope="session")
+def words_retriever(words_index: Index, words_embedder: WordsEmbedder) -> Retriever:
+    return Retriever(index=words_index, embedder=words_embedder)
+
+
+def fake_service(retriever: Retriever, generator: Any = None, **settings: Any) -> Any:
+    """A chat service over ``retriever`` with ``generator`` (a fake, or None)."""
+    from advisor.chat import ChatService
+    from advisor.config import ChatSettings
+    from advisor.prompts import PromptLibrary
+
+    # Word-count vectors sit lower than MiniLM's: an on-topic question reaches ~0.3.
+    options = {"refusal_threshold": 0.2, "refusal_threshold_named": 0.1, **settings}
+    return ChatService(retriever=retriever, prompts=PromptLibrary(), generator=generator,
+                       settings=ChatSettings(**options))
+
+
+@pytest.fixture
+def make_service(words_retriever: Retriever) -> Callable[..., Any]:
+    """A chat service over the fixture corpus on fakes: ``make_service(generator, **settings)``."""
+
+    def make(generator: Any = None, **settings: Any) -> Any:
+        return fake_service(words_retriever, generator, **settings)
+
+    return make
+
+
+# A sentence the support check keeps for the fixture's pay question, and none for the others.
+SCRIPTED_REPLY = "An assistant keeper starts at 28,500 crowns a year."
+
+
+@pytest.fixture(scope="session")
+def fake_server(words_retriever: Retriever,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 over the words index and a scripted model: the
+    HTTP contract without a model. Stopped at the end of the session."""
+    from advisor.api.app import create_app
+
+    service = fake_service(words_retriever, ScriptedGenerator(SCRIPTED_REPLY))
+    log = tmp_path_factory.mktemp("fake-server") / "queries.sqlite"
+    with serving(create_app(service, Settings(reload_s=0), query_log=log)) as url:
+        yield url
+
+
+@pytest.fixture
+def fake_wiring(monkeypatch: pytest.MonkeyPatch, words_embedder: WordsEmbedder) -> WordsEmbedder:
+    """In-process commands get ``WordsEmbedder`` wherever the settings would load MiniLM."""
+    import advisor.wiring
+
+    monkeypatch.setattr(advisor.wiring, "embedder_for", lambda settings: words_embedder)
+    return words_embedder
+
+
+@pytest.fixture(scope="session")
+def fake_cli() -> list[str]:
+    """``advisor`` in a process of its own, on WordsEmbedder: ``[*fake_cli, "search", "x"]``
+    (tests/fixtures/fake_cli.py; ``FAKE_EMBED_DELAY`` in its environment slows builds)."""
+    return [sys.executable, str(FIXTURES / "fake_cli.py")]
+
+
+# ---------------------------------------------------------------- model tier: the real parts
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real packaged all-MiniLM-L6-v2, loaded once."""
+    return SentenceTransformerEmbedder.from_setting("minilm")
+
+
 @pytest.fixture(scope="session")
 def fixture_index_dir(
-    tmp_path_factory: pytest.TempPathFactory, build_fixture_index: BuildFn
+    tmp_path_factory: pytest.TempPathFactory, build_fixture_index: BuildFn,
+    embedder: SentenceTransformerEmbedder,
 ) -> Path:
-    """A folder holding ``default``, the index of the fixture corpus. Do not change it."""
+    """A folder holding ``default``, the fixture corpus indexed with the real MiniLM. Do not
+    change it: take ``index_copy``."""
     index_dir = tmp_path_factory.mktemp("fixture-index")
-    build_fixture_index(index_dir)
+    build_fixture_index(index_dir, embedder=embedder)
     return index_dir
 
 
 @pytest.fixture
 def index_copy(fixture_index_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of the fixture index folder, for tests that rebuild or break it."""
+    """A private copy of the MiniLM fixture index folder, for tests that rebuild or break it."""
     target = tmp_path / "indexes"
     shutil.copytree(fixture_index_dir, target, symlinks=True)
-    return target
-
-
-@pytest.fixture
-def corpus_copy(tmp_path: Path) -> Path:
-    """A private copy of the fixture corpus, for tests that edit documents."""
-    target = tmp_path / "corpus"
-    shutil.copytree(FIXTURE_CORPUS, target)
     return target
 
 
@@ -136,129 +374,6 @@ def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Re
     return Retriever(index=fixture_index, embedder=embedder)
 
 
-# ---------------------------------------------------------------- fakes
-
-
-class WordsEmbedder:
-    """Deterministic vectors without a model: each word (lower-cased, three letters or more,
-    a plural's "s" dropped) adds one to a hashed dimension, so texts that share words are
-    close, as with a real embedder, and the same text always gets the same vector."""
-
-    name = "words-test"
-    dim = 8192
-    stopwords = frozenset(
-        "the and for what how does did are was were with that this from your you can could "
-        "would should have has had into about good best some any more most much many who why "
-        "when where which their them they there then than also just like want need".split()
-    )
-
-    def embed(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]{3,}", text.lower()):
-                if word in self.stopwords:
-                    continue
-                word = word[:-1] if word.endswith("s") and len(word) > 3 else word
-                out[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        normed: npt.NDArray[np.float32] = out / np.where(norms == 0, 1.0, norms)
-        return normed
-
-    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
-        return self.embed([text])[0]
-
-
-class ScriptedGenerator:
-    """A generator that replays scripted replies token by token and records every request.
-
-    ``replies`` are used in turn (the last one repeats); ``fail`` raises GenerationError
-    after the first piece; ``busy`` raises BusyError at admission, as a full queue does.
-    """
-
-    name = "scripted"
-    context_size = 2048
-
-    def __init__(self, *replies: str, fail: bool = False, busy: bool = False) -> None:
-        self.replies = list(replies) or [""]
-        self.fail = fail
-        self.busy = busy
-        self.calls: list[list[dict[str, str]]] = []
-        self.closed = 0
-        self.lock = threading.Lock()
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def stream(self, messages: Sequence[Mapping[str, str]], *, max_tokens: int,
-               stop: Sequence[str] = (), timeout: float | None = None) -> Iterator[str]:
-        from advisor.errors import BusyError
-
-        if self.busy:
-            raise BusyError("the model is busy", retry_after=1.0)
-        with self.lock:
-            reply = self.replies[min(len(self.calls), len(self.replies) - 1)]
-            self.calls.append([dict(m) for m in messages])
-        return self._pieces(reply, max_tokens)
-
-    def _pieces(self, reply: str, max_tokens: int) -> Iterator[str]:
-        from advisor.errors import GenerationError
-
-        try:
-            for n, piece in enumerate(re.findall(r"\S+\s*|\s+", reply)):
-                if n >= max_tokens:
-                    return
-                if self.fail and n == 1:
-                    raise GenerationError("the model server at http://10.0.0.9:8080 said 500")
-                yield piece
-        finally:
-            self.closed += 1
-
-
-@pytest.fixture(scope="session")
-def scripted() -> type[ScriptedGenerator]:
-    """The scripted fake generator class: ``scripted("reply one", "reply two", fail=True)``."""
-    return ScriptedGenerator
-
-
-@pytest.fixture(scope="session")
-def words_embedder() -> WordsEmbedder:
-    return WordsEmbedder()
-
-
-@pytest.fixture(scope="session")
-def words_index_dir(tmp_path_factory: pytest.TempPathFactory,
-                    build_fixture_index: BuildFn, words_embedder: WordsEmbedder) -> Path:
-    """The fixture corpus indexed with ``WordsEmbedder`` (no model; built once)."""
-    index_dir = tmp_path_factory.mktemp("words-index")
-    build_fixture_index(index_dir, embedder=words_embedder)
-    return index_dir
-
-
-@pytest.fixture(scope="session")
-def words_retriever(words_index_dir: Path, words_embedder: WordsEmbedder) -> Retriever:
-    index = load_index(words_index_dir, "default", embedder=words_embedder,
-                       chunker=default_chunker())
-    return Retriever(index=index, embedder=words_embedder)
-
-
-@pytest.fixture
-def make_service(words_retriever: Retriever) -> Callable[..., Any]:
-    """A chat service over the fixture corpus on fakes: ``make_service(generator, **settings)``."""
-    from advisor.chat import ChatService, ChatSettings
-    from advisor.prompts import PromptLibrary
-
-    def make(generator: Any = None, **settings: Any) -> Any:
-        # Word-count vectors sit lower than MiniLM's: an on-topic question reaches ~0.3.
-        options = {"refusal_threshold": 0.2, "refusal_threshold_named": 0.1, **settings}
-        return ChatService(retriever=words_retriever, prompts=PromptLibrary(),
-                           generator=generator, settings=ChatSettings(**options))
-
-    return make
-
-
-# ---------------------------------------------------------------- the server
-
-
 @pytest.fixture(scope="session")
 def session_llm() -> Any:
     """The real SmolLM2 GGUF, loaded once for every server test."""
@@ -268,77 +383,43 @@ def session_llm() -> Any:
 
 
 @pytest.fixture(scope="session")
-def fixture_service(fixture_index_dir: Path, embedder: SentenceTransformerEmbedder,
-                    chunker: ChunkerSettings, session_llm: Any) -> Any:
-    """A chat service over the fixture index with the real model (short answers)."""
-    from advisor.chat import ChatService, ChatSettings
-    from advisor.index import load_index
+def fixture_service(fixture_index: Index, embedder: SentenceTransformerEmbedder,
+                    session_llm: Any) -> Any:
+    """A chat service over the MiniLM fixture index with the real model (short answers)."""
+    from advisor.chat import ChatService
+    from advisor.config import ChatSettings, WriterSettings
     from advisor.prompts import PromptLibrary
-    from advisor.retriever import Retriever
-    from advisor.writer import WriterSettings
 
-    index = load_index(fixture_index_dir, "default", embedder=embedder, chunker=chunker)
-    return ChatService(retriever=Retriever(index=index, embedder=embedder),
+    return ChatService(retriever=Retriever(index=fixture_index, embedder=embedder),
                        prompts=PromptLibrary(), generator=session_llm,
                        settings=ChatSettings(writer=WriterSettings(max_tokens=32)))
 
 
 @pytest.fixture(scope="session")
 def live_server(fixture_service: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1 serving the fixture service; stopped at the end."""
-    import socket
-    import threading
-    import time
-
-    import httpx
-    import uvicorn
-
+    """A real uvicorn server on 127.0.0.1 serving the real stack; stopped at the end."""
     from advisor.api.app import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     log = tmp_path_factory.mktemp("server") / "queries.sqlite"
-    app = create_app(fixture_service, query_log=log)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        server.should_exit = True
-        raise RuntimeError("the test server did not start")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serving(create_app(fixture_service, query_log=log)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def extractive_server(
     fixture_index_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """`advisor serve` in its own process on 127.0.0.1 over a copy of the fixture index,
+    """`advisor serve` in its own process on 127.0.0.1 over a copy of the MiniLM fixture index,
     extractive (no model): for floods and fuzzing, which need a server that is not sharing
     this process's CPU time and GIL. Stopped at the end of the session."""
-    import socket
     import subprocess
-    import sys
-    import time
 
     import httpx
 
     root = tmp_path_factory.mktemp("extractive-server")
     index_dir = root / "indexes"
     shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),

@@ -14,12 +14,9 @@ from fastapi.testclient import TestClient
 
 from advisor.api.admission import BUSY_MODE, BUSY_NOTICE, ModelGate
 from advisor.api.app import create_app
-from advisor.chat import ChatService, ChatSettings
-from advisor.config import Settings
+from advisor.config import ChatSettings, Settings
 from advisor.errors import BusyError
-from advisor.generator import Pieces, RequestQueue
-from advisor.prompts import PromptLibrary
-from advisor.retriever import Retriever
+from advisor.generator_queue import Pieces, RequestQueue
 
 QUESTION = "What does an assistant lighthouse keeper earn at the start?"
 
@@ -140,12 +137,10 @@ class HeldModel:
 
 
 def test_a_busy_model_gets_an_extractive_answer_with_a_notice(
-    fixture_index: Any, embedder: Any, tmp_path: Any
+    make_service: Any, tmp_path: Any
 ) -> None:
     model = HeldModel()
-    held = ChatService(retriever=Retriever(index=fixture_index, embedder=embedder),
-                       prompts=PromptLibrary(), generator=model,
-                       settings=ChatSettings())
+    held = make_service(model)
     app = create_app(held, Settings(reload_s=0, max_wait_s=2.0), query_log=tmp_path / "q.sqlite")
     with TestClient(app) as client:
         first: list[httpx.Response] = []

@@ -1,40 +1,31 @@
-"""The JSON API on a real uvicorn server (127.0.0.1) over the fixture corpus and SmolLM2."""
+"""The JSON API on a real uvicorn server (127.0.0.1) over the fixture corpus: the contract on
+the fakes (``fake_server``), and the whole real stack, MiniLM and SmolLM2, once (``model``)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-
-def sse_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for block in response.text.split("\n\n"):
-        name, data = "message", ""
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data += line[6:]
-        if data:
-            events.append((name, json.loads(data)))
-    return events
+from advisor.api.app import create_app
+from advisor.config import Settings
 
 
-def test_health_and_readiness(live_server: str) -> None:
-    assert httpx.get(live_server + "/healthz").json() == {"status": "ok"}
-    ready = httpx.get(live_server + "/readyz").json()
+def test_health_and_readiness(fake_server: str) -> None:
+    assert httpx.get(fake_server + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(fake_server + "/readyz").json()
     assert ready["ready"] is True and ready["chunks"] > 0
     assert ready["index"].startswith("default-")  # the build id of the index served
 
 
-def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> None:
+def test_chat_answers_with_citations_and_logs_the_query(fake_server: str) -> None:
     body = {"question": "How much does an assistant lighthouse keeper earn at the start?"}
-    reply = httpx.post(live_server + "/api/chat", json=body, timeout=120)
+    reply = httpx.post(fake_server + "/api/chat", json=body, timeout=120)
     assert reply.status_code == 200, reply.text
     data = reply.json()
     assert "28,500 crowns" in data["answer"]
@@ -42,22 +33,22 @@ def test_chat_answers_with_citations_and_logs_the_query(live_server: str) -> Non
     assert data["citations"][0]["url"].startswith("https://")
     assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
     assert data["query_id"] >= 1 and len(data["feedback_token"]) >= 32
-    feedback = httpx.post(live_server + "/api/feedback",
+    feedback = httpx.post(fake_server + "/api/feedback",
                           json={"feedback_token": data["feedback_token"], "rating": "up"})
     assert feedback.json() == {"ok": True}
     # Votes need the token: a query id, or a token that came with no answer, gets nowhere.
-    assert httpx.post(live_server + "/api/feedback",
+    assert httpx.post(fake_server + "/api/feedback",
                       json={"query_id": data["query_id"], "rating": "up"}).status_code == 422
-    assert httpx.post(live_server + "/api/feedback",
+    assert httpx.post(fake_server + "/api/feedback",
                       json={"feedback_token": "Z" * 32, "rating": "up"}).status_code == 404
 
 
-def test_chat_streams_sources_tokens_and_done(live_server: str) -> None:
+def test_chat_streams_sources_tokens_and_done(fake_server: str, read_sse: Any) -> None:
     body = {"question": "Why does a glassblower cool finished pieces slowly?", "stream": True}
-    with httpx.stream("POST", live_server + "/api/chat", json=body, timeout=120) as reply:
+    with httpx.stream("POST", fake_server + "/api/chat", json=body, timeout=120) as reply:
         assert reply.headers["content-type"].startswith("text/event-stream")
         reply.read()
-    events = sse_events(reply)
+    events = read_sse(reply)
     kinds = [name for name, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "done"
     assert kinds.count("token") >= 1  # the lead at once; a model sentence only if it passes
@@ -66,34 +57,34 @@ def test_chat_streams_sources_tokens_and_done(live_server: str) -> None:
     assert "annealing" in done["answer"] and done["citations"]
 
 
-def test_follow_up_uses_the_history(live_server: str) -> None:
+def test_follow_up_uses_the_history(fake_server: str) -> None:
     body = {"question": "and what would I be paid in my first year?",
             "history": [{"role": "user", "content": "I'd like to work as a glassblower."},
                         {"role": "assistant", "content": "Glassblowers shape glass [1]."}]}
-    data = httpx.post(live_server + "/api/chat", json=body, timeout=120).json()
+    data = httpx.post(fake_server + "/api/chat", json=body, timeout=120).json()
     assert data["citations"][0]["doc_id"] == "3-Glassblower"
     assert "1,650 florins" in data["answer"]
 
 
-def test_off_topic_is_refused(live_server: str) -> None:
-    data = httpx.post(live_server + "/api/chat",
+def test_off_topic_is_refused(fake_server: str) -> None:
+    data = httpx.post(fake_server + "/api/chat",
                       json={"question": "Who won the 2022 FIFA World Cup?"}, timeout=60).json()
     assert data["refused"] is True and data["citations"] == []
 
 
-def test_search_careers_sections_and_compare(live_server: str) -> None:
-    found = httpx.post(live_server + "/api/search",
+def test_search_careers_sections_and_compare(fake_server: str) -> None:
+    found = httpx.post(fake_server + "/api/search",
                        json={"query": "varroa mites", "k": 3}).json()
     assert found["results"][0]["doc_id"] == "2-Beekeeper"
-    only = httpx.post(live_server + "/api/search",
+    only = httpx.post(fake_server + "/api/search",
                       json={"query": "salary", "career": "4-Cartographer", "k": 5}).json()
     assert {r["doc_id"] for r in only["results"]} == {"4-Cartographer"}
-    careers = httpx.get(live_server + "/api/careers").json()
+    careers = httpx.get(fake_server + "/api/careers").json()
     assert {c["id"] for c in careers} >= {"1-Lighthouse_Keeper", "3-Glassblower"}
-    career = httpx.get(live_server + "/api/careers/3-Glassblower").json()
+    career = httpx.get(fake_server + "/api/careers/3-Glassblower").json()
     assert any("florins" in s["text"] for s in career["sections"])
     assert all(s["url"] is None or s["url"].startswith("https://") for s in career["sections"])
-    compared = httpx.get(live_server + "/api/compare",
+    compared = httpx.get(fake_server + "/api/compare",
                          params={"a": "2-Beekeeper", "b": "3-Glassblower"}).json()
     aspects = {a["aspect"]: a["sections"] for a in compared["aspects"]}
     assert set(aspects) == {"responsibilities", "key_skills", "entry_level", "progression"}
@@ -101,9 +92,9 @@ def test_search_careers_sections_and_compare(live_server: str) -> None:
     assert "florins" in aspects["entry_level"][1]["text"]
 
 
-def test_metrics_export_requests_latency_and_answers(live_server: str) -> None:
-    httpx.get(live_server + "/healthz")
-    text = httpx.get(live_server + "/metrics").text
+def test_metrics_export_requests_latency_and_answers(fake_server: str) -> None:
+    httpx.get(fake_server + "/healthz")
+    text = httpx.get(fake_server + "/metrics").text
     for name in ("advisor_requests_total", "advisor_request_duration_seconds_bucket",
                  "advisor_retrieval_seconds_bucket", "advisor_first_token_seconds_bucket",
                  "advisor_answer_seconds_bucket", "advisor_queue_depth", "advisor_refusals_total"):
@@ -111,21 +102,70 @@ def test_metrics_export_requests_latency_and_answers(live_server: str) -> None:
     assert 'route="/healthz"' in text
 
 
-def test_health_answers_fast_while_the_model_is_busy(live_server: str) -> None:
-    body = {"question": "Why does a glassblower cool finished pieces slowly?"}
-    worker = threading.Thread(
-        target=lambda: httpx.post(live_server + "/api/chat", json=body, timeout=120))
-    worker.start()
-    time.sleep(0.3)
-    started = time.perf_counter()
-    assert httpx.get(live_server + "/healthz", timeout=5).status_code == 200
-    search = httpx.post(live_server + "/api/search", json={"query": "lighthouse"}, timeout=10)
-    elapsed = time.perf_counter() - started
-    worker.join()
+class HeldModel:
+    """A model that holds its thread, as llama.cpp does, until the test releases it."""
+
+    name = "held"
+    context_size = 2048
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages: Any, *, max_tokens: int, stop: Sequence[str] = (),
+               timeout: float | None = None) -> Any:
+        self.started.set()
+        self.release.wait(30)  # blocking, not awaiting: the event loop must not be in here
+        yield "Glass cools slowly."
+
+
+def test_health_answers_fast_while_the_model_is_busy(make_service: Any, serve_app: Any,
+                                                     tmp_path: Path) -> None:
+    model = HeldModel()
+    app = create_app(make_service(model), Settings(reload_s=0, max_wait_s=60),
+                     query_log=tmp_path / "q.sqlite")
+    with serve_app(app) as url:
+        body = {"question": "Why does a glassblower cool finished pieces slowly?",
+                "mode": "generative"}
+        worker = threading.Thread(target=lambda: httpx.post(url + "/api/chat", json=body,
+                                                            timeout=60))
+        worker.start()
+        try:
+            assert model.started.wait(30)
+            started = time.perf_counter()
+            assert httpx.get(url + "/healthz", timeout=5).status_code == 200
+            search = httpx.post(url + "/api/search", json={"query": "lighthouse"}, timeout=5)
+            elapsed = time.perf_counter() - started
+        finally:
+            model.release.set()
+            worker.join()
     assert search.status_code == 200
     assert elapsed < 5
 
 
 @pytest.mark.parametrize("path", ["/", "/reference", "/docs", "/openapi.json"])
-def test_pages_render(live_server: str, path: str) -> None:
-    assert httpx.get(live_server + path).status_code == 200
+def test_pages_render(fake_server: str, path: str) -> None:
+    assert httpx.get(fake_server + path).status_code == 200
+
+
+# ---------------------------------------------------------------- the real stack
+
+
+def test_the_real_stack_answers_streams_and_searches(live_server: str, read_sse: Any) -> None:
+    """MiniLM, FAISS and SmolLM2 behind uvicorn: an answer with its citation, the same
+    answer streamed, and a search."""
+    body = {"question": "How much does an assistant lighthouse keeper earn at the start?"}
+    data = httpx.post(live_server + "/api/chat", json=body, timeout=120).json()
+    assert "28,500 crowns" in data["answer"] and data["mode"] == "generative"
+    assert data["citations"][0]["doc_id"] == "1-Lighthouse_Keeper"
+    with httpx.stream("POST", live_server + "/api/chat", json={**body, "stream": True},
+                      timeout=120) as reply:
+        reply.read()
+    events = read_sse(reply)
+    done = events[-1][1]
+    assert "".join(d["text"] for name, d in events if name == "token") == done["answer"]
+    found = httpx.post(live_server + "/api/search", json={"query": "varroa mites", "k": 3}).json()
+    assert found["results"][0]["doc_id"] == "2-Beekeeper"

@@ -4,7 +4,6 @@ suggestions, and a failing model is told in plain words. On the fakes of conftes
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,22 +29,11 @@ def client_for(make_service: Callable[..., Any], tmp_path: Path) -> Callable[...
     return make
 
 
-def events_of(text: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for block in text.split("\n\n"):
-        lines = block.splitlines()
-        name = next((ln[7:] for ln in lines if ln.startswith("event: ")), "message")
-        data = "".join(ln[6:] for ln in lines if ln.startswith("data: "))
-        if data:
-            out.append((name, json.loads(data)))
-    return out
-
-
 @pytest.mark.parametrize("reply", [GOOD, BAD, f"{BAD} {GOOD}"])
-def test_sse_tokens_join_to_the_final_answer(client_for, scripted, reply):
+def test_sse_tokens_join_to_the_final_answer(client_for, scripted, read_sse, reply):
     with client_for(scripted(reply)) as client:
-        text = client.post("/api/chat", json={"question": PAY, "stream": True}).text
-    events = events_of(text)
+        streamed = client.post("/api/chat", json={"question": PAY, "stream": True})
+    text, events = streamed.text, read_sse(streamed)
     names = [name for name, _ in events]
     assert names[0] == "sources" and names[-1] == "done" and "error" not in names
     done = events[-1][1]
@@ -57,26 +45,23 @@ def test_sse_tokens_join_to_the_final_answer(client_for, scripted, reply):
     assert all(d["citation"] in numbers for d in done["details"])
 
 
-def test_openai_stream_and_whole_answer_are_the_same_text(client_for, scripted):
+def test_openai_stream_and_whole_answer_are_the_same_text(client_for, scripted, read_sse):
     body = {"model": "advisor", "messages": [{"role": "user", "content": PAY}]}
     with client_for(scripted(f"{BAD} {GOOD}")) as client:
         whole = client.post("/v1/chat/completions", json=body).json()
-        text = client.post("/v1/chat/completions", json={**body, "stream": True}).text
+        streamed = client.post("/v1/chat/completions", json={**body, "stream": True})
+    text, events = streamed.text, read_sse(streamed)
     content = whole["choices"][0]["message"]["content"]
-    pieces = []
-    for line in text.splitlines():
-        if line.startswith("data: {"):
-            delta = json.loads(line[6:])["choices"][0]["delta"]
-            pieces.append(delta.get("content") or "")
+    assert events[-1] == ("message", "[DONE]")
+    pieces = [data["choices"][0]["delta"].get("content") or "" for _, data in events[:-1]]
     assert "".join(pieces) == content
     assert content.endswith(GOOD + " [1]") and "Alexa" not in text
 
 
-def test_a_failing_model_is_told_in_plain_words(client_for, scripted):
+def test_a_failing_model_is_told_in_plain_words(client_for, scripted, read_sse):
     with client_for(scripted(GOOD, fail=True)) as client:
-        text = client.post("/api/chat", json={"question": PAY, "stream": True}).text
+        events = read_sse(client.post("/api/chat", json={"question": PAY, "stream": True}))
         whole = client.post("/api/chat", json={"question": PAY}).json()
-    events = events_of(text)
     errors = [d["message"] for n, d in events if n == "error"]
     assert errors and all("http" not in e and "10.0.0.9" not in e for e in errors)
     done = events[-1][1]

@@ -1,10 +1,11 @@
 """The query log seen through the API: a failing log never breaks an answer, the log can be
-off, old questions go at start, and what is stored is scrubbed."""
+off, old questions go at start, and what is stored is scrubbed. On the fakes of conftest."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from advisor.api.app import create_app
 from advisor.config import Settings
 from advisor.errors import QueryLogError
-from advisor.querylog import SQLiteLog
+from advisor.querylog_sqlite import SQLiteLog
 
 QUESTION = "What does an assistant lighthouse keeper earn at the start?"
 
@@ -29,13 +30,9 @@ class BrokenLog(SQLiteLog):
         raise QueryLogError("disk I/O error")
 
 
-def sse_events(text: str) -> list[tuple[str, str]]:
-    events = []
-    for block in text.split("\n\n"):
-        lines = block.splitlines()
-        if lines and lines[0].startswith("event: "):
-            events.append((lines[0][7:], "".join(x[6:] for x in lines[1:])))
-    return events
+@pytest.fixture
+def service(make_service: Callable[..., Any]) -> Any:
+    return make_service()
 
 
 def metric(client: TestClient, sample: str) -> float:
@@ -46,9 +43,9 @@ def metric(client: TestClient, sample: str) -> float:
 
 
 def test_a_failing_log_is_counted_and_the_answer_still_goes_out(
-    fixture_service: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    service: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, read_sse: Any
 ) -> None:
-    app = create_app(fixture_service, Settings(reload_s=0), query_log=tmp_path / "q.sqlite")
+    app = create_app(service, Settings(reload_s=0), query_log=tmp_path / "q.sqlite")
     with TestClient(app) as client:
         app.state.advisor.querylog.store = BrokenLog(tmp_path / "broken.sqlite")
         whole = client.post("/api/chat", json={"question": QUESTION, "mode": "extractive"})
@@ -56,7 +53,7 @@ def test_a_failing_log_is_counted_and_the_answer_still_goes_out(
         assert whole.json()["feedback_token"] is None
         streamed = client.post("/api/chat", json={"question": QUESTION, "mode": "extractive",
                                                   "stream": True})
-        kinds = [name for name, _ in sse_events(streamed.text)]
+        kinds = [name for name, _ in read_sse(streamed)]
         assert streamed.status_code == 200 and kinds[-1] == "done" and "error" not in kinds
         completion = client.post("/v1/chat/completions",
                                  json={"messages": [{"role": "user", "content": QUESTION}]})
@@ -69,24 +66,24 @@ def test_a_failing_log_is_counted_and_the_answer_still_goes_out(
 
 
 def test_a_log_that_cannot_be_opened_leaves_the_advisor_answering(
-    fixture_service: Any, tmp_path: Path
+    service: Any, tmp_path: Path
 ) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
-    app = create_app(fixture_service, Settings(reload_s=0), query_log=blocked / "q.sqlite")
+    app = create_app(service, Settings(reload_s=0), query_log=blocked / "q.sqlite")
     with TestClient(app) as client:
         reply = client.post("/api/chat", json={"question": QUESTION, "mode": "extractive"})
         assert reply.status_code == 200 and reply.json()["feedback_token"] is None
         assert metric(client, 'advisor_querylog_errors_total{operation="open"}') == 1
 
 
-def test_the_log_can_be_off(fixture_service: Any, tmp_path: Path,
+def test_the_log_can_be_off(service: Any, tmp_path: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ADVISOR_QUERY_LOG", "off")
     settings = Settings(reload_s=0)
     assert settings.query_log == Path("off")
-    with TestClient(create_app(fixture_service, settings)) as client:
+    with TestClient(create_app(service, settings)) as client:
         data = client.post("/api/chat", json={"question": QUESTION, "mode": "extractive"}).json()
         assert data["query_id"] is None and data["feedback_token"] is None
         vote = client.post("/api/feedback", json={"feedback_token": "A" * 32, "rating": "up"})
@@ -95,7 +92,7 @@ def test_the_log_can_be_off(fixture_service: Any, tmp_path: Path,
 
 
 def test_old_questions_are_purged_at_start_and_new_ones_kept_scrubbed(
-    fixture_service: Any, tmp_path: Path
+    service: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "q.sqlite"
     log = SQLiteLog(path)
@@ -106,7 +103,7 @@ def test_old_questions_are_purged_at_start_and_new_ones_kept_scrubbed(
     log.rows("UPDATE queries SET ts = ? WHERE question = 'an old question'",
              time.time() - 8 * 86400)
     log.close()
-    app = create_app(fixture_service, Settings(reload_s=0, query_log_days=7), query_log=path)
+    app = create_app(service, Settings(reload_s=0, query_log_days=7), query_log=path)
     with TestClient(app) as client:
         question = "I'm ana.silva@school.lk (077 123 4567), what do lighthouse keepers earn?"
         reply = client.post("/api/chat", json={"question": question, "mode": "extractive"})

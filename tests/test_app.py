@@ -72,8 +72,7 @@ class _FailingService:
     def __init__(self, folder: Path) -> None:
         self.generator = None
         self.settings = SimpleNamespace(mode="extractive")
-        index = SimpleNamespace(path=folder, manifest={"build_id": "fake"}, chunks=[])
-        self.retriever = SimpleNamespace(index=index)
+        self.catalog = SimpleNamespace(link=folder, build_id="fake", size=0)
 
     def stream(self, question: str, history: Any, *, mode: Any = None) -> Any:
         raise GenerationError("cannot reach the model server at http://llm-host:8080/v1: "

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from advisor.chat import MODEL_FAILED, ChatService, ChatSettings
+from advisor.chat import MODEL_FAILED, ChatService
 from advisor.chunking import ChunkerSettings
+from advisor.config import ChatSettings, WriterSettings
 from advisor.embeddings import SentenceTransformerEmbedder
 from advisor.errors import BusyError, InputError
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary
 from advisor.retriever import Retriever
 from advisor.types import Turn
-from advisor.writer import WriterSettings
 
 PAY = "How much does an assistant lighthouse keeper earn at the start?"
 

@@ -6,7 +6,6 @@ import pytest
 
 from advisor.checks import (
     CitationFilter,
-    cited_numbers,
     clean_citations,
     is_injection,
     leak_probes,
@@ -14,6 +13,7 @@ from advisor.checks import (
     named_things,
     support,
 )
+from advisor.text import cited_numbers
 
 SALARY = ("Data Engineer > Entry-Level Positions: In the US, starting salaries for Junior Data "
           "Engineers can range from $75,000 to $120,000+ per year.")

@@ -13,12 +13,10 @@ from advisor.chunking import (
     chunk_corpus,
     chunk_document,
     count_tokens,
-    passage_sentences,
-    plain_text,
     search_text,
-    sentences,
 )
 from advisor.corpus import load_corpus, parse_document
+from advisor.text import passage_sentences, plain_text, sentences
 from advisor.types import Chunk, Document
 
 LIMITS = [32, 64, 96, 200]

@@ -1,4 +1,6 @@
-"""The ``advisor`` commands, in-process through ``main`` and once as a real subprocess."""
+"""The ``advisor`` commands, in-process through ``main`` and as real processes, on the fixture
+corpus with ``WordsEmbedder`` where the settings would load MiniLM (``fake_wiring``,
+``fake_cli``)."""
 
 from __future__ import annotations
 
@@ -21,16 +23,17 @@ SUMMARY_KEYS = ["n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95"]
 
 
 @pytest.fixture(scope="module")
-def cli_index_dir(fixture_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the fixture index that the commands of this module share."""
+def cli_index_dir(words_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the words index that the commands of this module share."""
     target = tmp_path_factory.mktemp("cli") / "indexes"
-    shutil.copytree(fixture_index_dir, target, symlinks=True)
+    shutil.copytree(words_index_dir, target, symlinks=True)
     return target
 
 
 @pytest.fixture
 def env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_index_dir: Path, fixture_corpus: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_index_dir: Path, fixture_corpus: Path,
+    fake_wiring: object,
 ) -> dict[str, str]:
     """Settings for the commands: the fixture corpus, the shared index copy, a scratch cwd."""
     for key in list(os.environ):
@@ -104,7 +107,8 @@ def test_index_of_a_missing_folder_is_exit_2(
 
 
 def test_search_json(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["search", "How", "do", "beekeepers", "treat", "varroa?", "--json", "-k", "3"]) == 0
+    assert main(["search", "How", "do", "beekeepers", "treat", "varroa", "mites?", "--json", "-k",
+                 "3"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["careers"] == ["Beekeeper"]
     assert len(out["hits"]) == 3
@@ -151,10 +155,10 @@ def test_search_without_an_index_is_exit_2(
     assert "advisor index" in _error_line(capsys.readouterr().err)
 
 
-def test_search_as_a_real_process(env: dict[str, str], tmp_path: Path) -> None:
+def test_search_as_a_real_process(env: dict[str, str], tmp_path: Path,
+                                  fake_cli: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "advisor.cli", "search", "--json",
-         "what does a junior cartographer earn?"],
+        [*fake_cli, "search", "--json", "what does a junior cartographer earn?"],
         cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -185,7 +189,7 @@ def test_eval_all_retrievers_json(
     out = json.loads(capsys.readouterr().out)
     assert sorted(out) == ["bm25", "dense", "hybrid"]
     for name, summary in out.items():
-        assert list(summary) == SUMMARY_KEYS, name
+        assert list(summary) == [*SUMMARY_KEYS, "by_kind", "manifest"], name
         assert summary["n"] == 6
         for key in METRIC_KEYS:
             assert 0.0 <= summary[key] <= 1.0
@@ -200,7 +204,7 @@ def test_eval_one_retriever_writes_trec_run_and_report(
             "--json", "--trec-run", str(run), "--report", str(report)]
     assert main(args) == 0
     captured = capsys.readouterr()
-    assert list(json.loads(captured.out)) == SUMMARY_KEYS
+    assert list(json.loads(captured.out))[: len(SUMMARY_KEYS)] == SUMMARY_KEYS
     rows = [line.split() for line in run.read_text(encoding="utf-8").splitlines()]
     assert rows and all(len(r) == 6 and r[5] == "advisor-hybrid" for r in rows)
     assert {r[0] for r in rows} == {"f001", "f002", "f003", "f004", "c001", "c002"}

@@ -1,4 +1,5 @@
-"""``advisor ask``, ``advisor chat`` and ``advisor eval-answers`` on the fixture corpus."""
+"""``advisor ask``, ``advisor chat`` and ``advisor eval-answers`` on the fixture corpus, with
+``WordsEmbedder`` where the settings would load MiniLM; one ``ask`` runs the real stack."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,20 +18,34 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
-        fixture_corpus: Path) -> dict[str, str]:
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index_dir: Path,
+              corpus: Path, **extra: str) -> dict[str, str]:
+    """ADVISOR_* for the commands: a private copy of ``index_dir``, a scratch cwd."""
     for key in list(os.environ):
         if key.startswith("ADVISOR_"):
             monkeypatch.delenv(key)
-    index_dir = tmp_path / "indexes"
-    shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
-    values = {"ADVISOR_CORPUS": str(fixture_corpus), "ADVISOR_INDEX_DIR": str(index_dir),
-              "ADVISOR_MAX_ANSWER_TOKENS": "16"}
+    copy = tmp_path / "indexes"
+    shutil.copytree(index_dir, copy, symlinks=True)
+    values = {"ADVISOR_CORPUS": str(corpus), "ADVISOR_INDEX_DIR": str(copy),
+              "ADVISOR_MAX_ANSWER_TOKENS": "16", **extra}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
     return values
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words_index_dir: Path,
+        fixture_corpus: Path, fake_wiring: object) -> dict[str, str]:
+    # Word-count vectors sit lower than MiniLM's (see make_service in conftest).
+    return _settings(monkeypatch, tmp_path, words_index_dir, fixture_corpus,
+                     ADVISOR_REFUSAL_THRESHOLD="0.2", ADVISOR_REFUSAL_THRESHOLD_NAMED="0.1")
+
+
+@pytest.fixture
+def real_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
+             fixture_corpus: Path) -> dict[str, str]:
+    return _settings(monkeypatch, tmp_path, fixture_index_dir, fixture_corpus)
 
 
 def test_ask_json_extractive(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,8 +62,7 @@ def test_ask_json_extractive(env: dict[str, str], capsys: pytest.CaptureFixture[
     assert out["citations"][0]["url"].startswith("https://")
 
 
-@pytest.mark.model
-def test_ask_generative_with_the_real_model(env: dict[str, str],
+def test_ask_generative_with_the_real_model(real_env: dict[str, str],
                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "Why does a glassblower cool finished pieces slowly?"]) == 0
     out = capsys.readouterr().out
@@ -73,10 +86,11 @@ def test_ask_off_topic_is_refused(env: dict[str, str], capsys: pytest.CaptureFix
     assert out["refused"] is True and out["citations"] == []
 
 
-def test_chat_in_a_terminal_streams_and_follows_up(env: dict[str, str]) -> None:
+def test_chat_in_a_terminal_streams_and_follows_up(env: dict[str, str],
+                                                   fake_cli: list[str]) -> None:
     lines = "I'd like to work as a glassblower. What does the job involve?\n" \
             "and what would I be paid in my first year?\n/sources\n"
-    run = subprocess.run([sys.executable, "-m", "advisor.cli", "chat", "--mode", "extractive"],
+    run = subprocess.run([*fake_cli, "chat", "--mode", "extractive"],
                          input=lines, capture_output=True, text=True, timeout=180,
                          env={**os.environ, **env})
     assert run.returncode == 0, run.stderr
@@ -96,7 +110,7 @@ def test_eval_answers_json_keys(env: dict[str, str], capsys: pytest.CaptureFixtu
                  "--mode", "extractive", "--json", "--cases-out", str(per_case)])
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0
-    assert list(out) == list(ANSWER_KEYS)
+    assert list(out) == [*ANSWER_KEYS, "manifest"]
     assert out["citation_valid"] == 1.0 and out["refusal_rate_offtopic"] == 1.0
     assert out["evidence_in_answer"] >= 0.5 and out["evidence_in_lead"] >= 0.5
     assert out["stream_equals_final"] == 1.0 and out["unsupported_rate"] == 0.0

@@ -16,13 +16,8 @@ import pytest
 
 from advisor.chunking import chunk_corpus
 from advisor.config import Settings
-from advisor.corpus import (
-    load_corpus,
-    parse_document,
-    read_manifest,
-    sha256_bytes,
-    sync_corpus,
-)
+from advisor.corpus import load_corpus, parse_document, sha256_bytes
+from advisor.corpus_sync import read_manifest, sync_corpus
 from advisor.errors import ChecksumError, CorpusError, DocumentError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor.embeddings import BatchingEmbedder, SentenceTransformerEmbedder
+from advisor.embeddings import SentenceTransformerEmbedder
 from advisor.errors import OverloadedError
+from advisor.query_batcher import BatchingEmbedder
 
 
 def test_vectors_are_normalised(embedder: SentenceTransformerEmbedder) -> None:

@@ -13,22 +13,21 @@ from advisor.config import Settings
 from advisor.corpus import load_corpus
 from advisor.embeddings import Embedder
 from advisor.errors import EvaluationError
+from advisor.eval_report import format_table, write_report, write_trec_run
 from advisor.evaluation import (
     METRIC_KEYS,
     Case,
     CaseResult,
     RunResult,
     compute_metrics,
-    format_table,
+    finish,
     is_relevant,
     load_cases,
     run_cases,
     summary,
-    write_report,
-    write_trec_run,
 )
 from advisor.index import build_index, load_index
-from advisor.retriever import MODES, Retriever
+from advisor.retriever import STANDARD, Retriever
 from advisor.types import Chunk, Hit
 
 
@@ -116,6 +115,8 @@ def test_summary_has_exactly_the_reported_keys() -> None:
     run.metrics = compute_metrics(run, CHUNKS)
     out = summary(run)
     assert list(out) == ["n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95"]
+    finish(run, CHUNKS)
+    assert list(summary(run)) == ["n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95", "by_kind"]
     assert out["n"] == 3 and isinstance(out["n"], int)
     table = format_table([run])
     assert table.splitlines()[0].split()[:2] == ["retriever", "n"]
@@ -204,12 +205,15 @@ def test_report_writes_markdown_and_a_png(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
 
 
-def test_run_cases_over_the_fixture_index(retriever: Retriever, fixture_corpus: Path) -> None:
+def test_run_cases_over_the_fixture_index(words_retriever: Retriever,
+                                          fixture_corpus: Path) -> None:
+    retriever = words_retriever
     cases = load_cases(fixture_corpus.parent / "cases.jsonl")
-    for mode in MODES:
+    for mode in STANDARD:
         run = run_cases(retriever, cases, mode)
         assert run.retriever == mode and len(run.results) == len(cases)
-        assert set(summary(run)) == {"n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95"}
+        assert set(summary(run)) == {"n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95",
+                                     "by_kind"}
         for r in run.results:
             if r.first_relevant is not None:
                 assert is_relevant(r.hits[r.first_relevant - 1].chunk, r.case)
@@ -234,7 +238,7 @@ def test_dev_benchmark_on_the_full_corpus(
                 chunker=chunker)
     index = load_index(tmp_path, "default", embedder=embedder, chunker=chunker)
     retriever = Retriever(index=index, embedder=embedder)
-    runs = {mode: run_cases(retriever, cases, mode) for mode in MODES}
+    runs = {mode: run_cases(retriever, cases, mode) for mode in STANDARD}
     # Floors well under the plain reference recipe of bench/README.md (hybrid Hit@10 0.90,
     # DocHit@5 0.98): they catch a broken pipeline, not a tuning regression.
     for mode, run in runs.items():

@@ -15,13 +15,9 @@ import httpx
 import pytest
 
 from advisor.errors import BusyError, GenerationError, ModelError
-from advisor.generator import (
-    LlamaCppGenerator,
-    OpenAICompatibleGenerator,
-    Pieces,
-    RequestQueue,
-    default_model_path,
-)
+from advisor.generator import LlamaCppGenerator, default_model_path
+from advisor.generator_openai import OpenAICompatibleGenerator
+from advisor.generator_queue import Pieces, RequestQueue
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -299,13 +295,28 @@ def test_server_sent_events_are_parsed() -> None:
 
 def test_error_event_is_a_generation_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, text='data: {"error": {"message": "out of memory"}}\n\n')
+        return httpx.Response(200, text='data: {"error": {"message": "out of memory"}}\n\n',
+                              headers={"content-type": "text/event-stream"})
 
     remote = OpenAICompatibleGenerator(
         base_url="http://model.test", transport=httpx.MockTransport(handler)
     )
     with pytest.raises(GenerationError, match="out of memory"):
         list(remote.stream(ask("hi"), max_tokens=4))
+
+
+def test_a_reply_that_is_not_an_event_stream_is_a_generation_error() -> None:
+    # A server that ignores "stream": true answers one JSON object: said, not read as empty.
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["accept"] == "text/event-stream"
+        return httpx.Response(200, json={"choices": [{"message": {"content": "Hello"}}]})
+
+    remote = OpenAICompatibleGenerator(
+        base_url="http://model.test", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(GenerationError, match="did not stream server-sent events"):
+        list(remote.stream(ask("hi"), max_tokens=4))
+    assert remote.queue_depth == 0
 
 
 # --- Requests in flight to a remote model server -------------------------------------------

@@ -159,7 +159,7 @@ def test_a_build_removes_only_its_own_name_s_folders(
 def test_a_build_flushes_its_files_before_the_swap(
     fixture_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import advisor.index as index_module
+    import advisor.index.folders as index_module
 
     synced: list[str] = []
     real_fsync = os.fsync
@@ -169,14 +169,14 @@ def test_a_build_flushes_its_files_before_the_swap(
         real_fsync(fd)
 
     swapped: list[int] = []
-    real_swap = index_module._swap_in
+    real_swap = index_module.swap_in
 
     def swap(link: Path, target: Path) -> None:
         swapped.append(len(synced))
         real_swap(link, target)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(index_module, "_swap_in", swap)
+    monkeypatch.setattr(index_module, "swap_in", swap)
     index_dir = tmp_path / "indexes"
     documents = load_corpus(fixture_corpus).documents
     build_index(documents, embedder=HashEmbedder(), index_dir=index_dir,

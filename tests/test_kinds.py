@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.checks import content_stems
 from advisor.compose import MONEY, trim
 from advisor.kinds import aspects_of, interests, is_compare, is_fit, places_in, smalltalk
+from advisor.text import content_stems
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -1,4 +1,5 @@
-"""The official ``openai`` client against the advisor's /v1 endpoint on a real server."""
+"""The official ``openai`` client against the advisor's /v1 endpoint on a real uvicorn server
+(on the fakes: what is checked is the wire format the client reads)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pytest
 
 
 @pytest.fixture
-def client(live_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=live_server + "/v1", api_key="not-needed", timeout=120)
+def client(fake_server: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=fake_server + "/v1", api_key="not-needed", timeout=120)
 
 
 def test_models_lists_the_advisor(client: openai.OpenAI) -> None:

@@ -105,10 +105,11 @@ def _ask(client: TestClient, question: str) -> dict[str, Any]:
 
 
 def test_two_instances_share_answers_feedback_and_the_report(
-    postgres_url: str, fixture_service: Any, capsys: pytest.CaptureFixture[str]
+    postgres_url: str, make_service: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(database_url=postgres_url, reload_s=0)
-    a, b = create_app(fixture_service, settings), create_app(fixture_service, settings)
+    service = make_service()
+    a, b = create_app(service, settings), create_app(service, settings)
     with TestClient(a) as at_a, TestClient(b) as at_b:
         from_a = _ask(at_a, "What does an assistant lighthouse keeper earn?")
         from_b = _ask(at_b, "Why does a glassblower cool pieces slowly?")

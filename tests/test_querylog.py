@@ -12,7 +12,8 @@ import pytest
 
 from advisor.cli import main
 from advisor.errors import InputError
-from advisor.querylog import SQLiteLog, open_query_log, scrub, token_hash
+from advisor.querylog import open_query_log, scrub, token_hash
+from advisor.querylog_sqlite import SQLiteLog
 from advisor.report import printable, summarize_log
 from advisor.types import Answer, Chunk, Hit
 

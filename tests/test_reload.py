@@ -1,5 +1,6 @@
 """Hot index reload: a running server swaps in rebuilt indexes under a search load, refuses a
-broken one, and reloads on SIGHUP."""
+broken one, and reloads on SIGHUP. On the words index (WordsEmbedder), in this process and as
+``advisor serve`` of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,14 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from advisor.api.app import create_app
 from advisor.chat import ChatService
 from advisor.config import Settings
-from advisor.embeddings import BatchingEmbedder
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary
+from advisor.query_batcher import BatchingEmbedder
 from advisor.retriever import Retriever
 
 NEW_CAREER = """---
@@ -65,23 +64,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(index_copy: Path, embedder: Any, chunker: Any, tmp_path: Path) -> Iterator[str]:
-    """A real server over a private copy of the fixture index, looking for a new build every
+def served(words_index_copy: Path, words_embedder: Any, chunker: Any, tmp_path: Path,
+           serve_app: Any) -> Iterator[str]:
+    """A real server over a private copy of the words index, looking for a new build every
     0.2 s."""
-    index = load_index(index_copy, "default", embedder=embedder, chunker=chunker)
-    service = ChatService(retriever=Retriever(index=index, embedder=BatchingEmbedder(embedder)),
+    index = load_index(words_index_copy, "default", embedder=words_embedder, chunker=chunker)
+    batching = BatchingEmbedder(words_embedder)
+    service = ChatService(retriever=Retriever(index=index, embedder=batching),
                           prompts=PromptLibrary(), generator=None)
     settings = Settings(reload_s=0.2, mode="extractive")
-    app = create_app(service, settings, query_log=tmp_path / "q.sqlite")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 30)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_app(create_app(service, settings, query_log=tmp_path / "q.sqlite")) as url:
+        yield url
 
 
 def wait_for(check: Callable[[], bool], seconds: float) -> float:
@@ -109,7 +102,8 @@ def metric(url: str, sample: str) -> float:
 
 
 def test_three_rebuilds_under_a_search_load_swap_in_without_a_failed_request(
-    served: str, index_copy: Path, corpus_copy: Path, build_fixture_index: Any
+    served: str, words_index_copy: Path, corpus_copy: Path, build_fixture_index: Any,
+    words_embedder: Any,
 ) -> None:
     stop = threading.Event()
     sent: list[int] = []
@@ -138,7 +132,8 @@ def test_three_rebuilds_under_a_search_load_swap_in_without_a_failed_request(
         for n in range(len(ROUNDS)):
             before = build_id(served)
             slug, coin = write_career(corpus_copy, n)
-            built = build_fixture_index(index_copy, corpus_copy)
+            built = build_fixture_index(words_index_copy, corpus_copy,
+                                        embedder=words_embedder)
             assert not built.up_to_date
             swaps.append(wait_for(lambda b=before: build_id(served) != b, 15))
             # Right after the swap the new document answers.
@@ -159,8 +154,9 @@ def test_three_rebuilds_under_a_search_load_swap_in_without_a_failed_request(
 
 
 def test_a_broken_build_is_refused_and_the_old_index_keeps_serving(
-    served: str, index_copy: Path, caplog: pytest.LogCaptureFixture
+    served: str, words_index_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    index_copy = words_index_copy
     link = index_copy / "default"
     serving = build_id(served)
     broken = index_copy / ".default-broken"
@@ -180,13 +176,14 @@ def test_a_broken_build_is_refused_and_the_old_index_keeps_serving(
 
 
 def test_sighup_reloads_a_running_advisor_serve(
-    index_copy: Path, corpus_copy: Path, build_fixture_index: Any, tmp_path: Path
+    words_index_copy: Path, corpus_copy: Path, build_fixture_index: Any, tmp_path: Path,
+    words_embedder: Any, fake_cli: list[str],
 ) -> None:
+    index_copy = words_index_copy
     port = free_port()
     env = {**os.environ, "ADVISOR_INDEX_DIR": str(index_copy), "ADVISOR_CORPUS": str(corpus_copy),
-           "ADVISOR_MODE": "extractive", "ADVISOR_RELOAD_S": "0",
-           "ADVISOR_EMBEDDER_RUNTIME": "torch", "ADVISOR_QUERY_LOG": "off"}
-    command = [sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)]
+           "ADVISOR_MODE": "extractive", "ADVISOR_RELOAD_S": "0", "ADVISOR_QUERY_LOG": "off"}
+    command = [*fake_cli, "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -194,7 +191,7 @@ def test_sighup_reloads_a_running_advisor_serve(
             wait_for(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 120)
             before = build_id(url)
             slug, coin = write_career(corpus_copy, 0)
-            build_fixture_index(index_copy, corpus_copy)
+            build_fixture_index(index_copy, corpus_copy, embedder=words_embedder)
             time.sleep(0.5)
             assert build_id(url) == before  # ADVISOR_RELOAD_S=0: no polling
             process.send_signal(signal.SIGHUP)

@@ -1,10 +1,20 @@
-"""Hybrid retrieval over the fixture index, with the real MiniLM and FAISS."""
+"""Hybrid retrieval over the fixture index: its logic on the words index (WordsEmbedder), and
+the ranking checks again with the real MiniLM (``model``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from advisor.retriever import MODES, RetrievalSettings, Retriever
+from advisor.config import RetrievalSettings
+from advisor.retriever import STANDARD, Retriever
+
+
+@pytest.fixture(params=["words", pytest.param("minilm", marks=pytest.mark.model)])
+def any_retriever(request: pytest.FixtureRequest) -> Retriever:
+    """The retriever over the words index, then over the MiniLM index."""
+    name = "words_retriever" if request.param == "words" else "retriever"
+    found: Retriever = request.getfixturevalue(name)
+    return found
 
 QUESTIONS = [
     ("What does an assistant lighthouse keeper earn when starting out?", "1-Lighthouse_Keeper",
@@ -19,6 +29,7 @@ QUESTIONS = [
 def test_a_named_career_ranks_its_passage_first(
     retriever: Retriever, question: str, doc_id: str, evidence: str
 ) -> None:
+    """The real MiniLM: "earn when starting out" finds "start at 28,500 crowns"."""
     query, hits = retriever.search(question, k=5)
     assert [c.doc_id for c in query.careers] == [doc_id]
     assert not query.inherited and query.text == question
@@ -37,20 +48,20 @@ def test_a_named_career_ranks_its_passage_first(
         ("is LIGHTHOUSE KEEPER a lonely job?", "1-Lighthouse_Keeper"),
     ],
 )
-def test_aliases_name_a_career(retriever: Retriever, question: str, doc_id: str) -> None:
-    query, hits = retriever.search(question, k=3)
+def test_aliases_name_a_career(words_retriever: Retriever, question: str, doc_id: str) -> None:
+    query, hits = words_retriever.search(question, k=3)
     assert [c.doc_id for c in query.careers] == [doc_id]
     assert hits[0].chunk.doc_id == doc_id
 
 
-def test_two_careers_in_one_question(retriever: Retriever) -> None:
-    query = retriever.condense("Should I become a glassblower or a beekeeper?")
+def test_two_careers_in_one_question(words_retriever: Retriever) -> None:
+    query = words_retriever.condense("Should I become a glassblower or a beekeeper?")
     assert [c.doc_id for c in query.careers] == ["3-Glassblower", "2-Beekeeper"]
 
 
-def test_a_follow_up_inherits_the_career_of_the_conversation(retriever: Retriever) -> None:
+def test_a_follow_up_inherits_the_career_of_the_conversation(words_retriever: Retriever) -> None:
     history = ["I'm curious about working as a glassblower.", "What tools would I use?"]
-    query, hits = retriever.search("and what is the pay in the first year?", k=3,
+    query, hits = words_retriever.search("and what is the pay in the first year?", k=3,
                                    history=history)
     assert query.inherited
     assert [c.doc_id for c in query.careers] == ["3-Glassblower"]
@@ -60,35 +71,35 @@ def test_a_follow_up_inherits_the_career_of_the_conversation(retriever: Retrieve
     assert all(h.chunk.doc_id == "3-Glassblower" for h in hits[:2])
 
 
-def test_a_question_naming_its_own_career_does_not_inherit(retriever: Retriever) -> None:
-    query = retriever.condense("What about cartographers?", ["Tell me about beekeepers."])
+def test_a_question_naming_its_own_career_does_not_inherit(words_retriever: Retriever) -> None:
+    query = words_retriever.condense("What about cartographers?", ["Tell me about beekeepers."])
     assert not query.inherited
     assert [c.doc_id for c in query.careers] == ["4-Cartographer"]
 
 
-def test_the_latest_career_of_the_history_wins(retriever: Retriever) -> None:
+def test_the_latest_career_of_the_history_wins(words_retriever: Retriever) -> None:
     history = ["Tell me about beekeepers.", "Now tell me about lighthouse keepers."]
-    query = retriever.condense("how much do they earn?", history)
+    query = words_retriever.condense("how much do they earn?", history)
     assert [c.doc_id for c in query.careers] == ["1-Lighthouse_Keeper"]
 
 
-def test_no_career_anywhere_means_no_rewrite(retriever: Retriever) -> None:
-    query = retriever.condense("what pays best?", ["hello there"])
+def test_no_career_anywhere_means_no_rewrite(words_retriever: Retriever) -> None:
+    query = words_retriever.condense("what pays best?", ["hello there"])
     assert query.careers == () and not query.inherited and query.text == "what pays best?"
 
 
-def test_results_are_deterministic(retriever: Retriever) -> None:
+def test_results_are_deterministic(words_retriever: Retriever) -> None:
     question = "Which certificates does a lighthouse keeper need?"
-    for mode in MODES:
-        _, a = retriever.search(question, k=8, mode=mode)
-        _, b = retriever.search(question, k=8, mode=mode)
+    for mode in STANDARD:
+        _, a = words_retriever.search(question, k=8, mode=mode)
+        _, b = words_retriever.search(question, k=8, mode=mode)
         assert [(h.chunk.chunk_id, h.score) for h in a] == [(h.chunk.chunk_id, h.score) for h in b]
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_every_mode_finds_the_passage(retriever: Retriever, mode: str) -> None:
-    query, hits = retriever.search("oxalic acid treatment against varroa mites", k=5,
-                                   mode=mode)  # type: ignore[arg-type]
+@pytest.mark.parametrize("mode", list(STANDARD))
+def test_every_mode_finds_the_passage(any_retriever: Retriever, mode: str) -> None:
+    query, hits = any_retriever.search("oxalic acid treatment against varroa mites", k=5,
+                                   mode=mode)
     assert hits, mode
     assert any("oxalic acid" in h.chunk.text for h in hits[:3]), mode
     assert len({h.chunk.chunk_id for h in hits}) == len(hits)
@@ -97,25 +108,25 @@ def test_every_mode_finds_the_passage(retriever: Retriever, mode: str) -> None:
     assert query.careers == ()
 
 
-def test_bm25_ignores_words_the_corpus_lacks(retriever: Retriever) -> None:
-    _, hits = retriever.search("zzyzx quokka", k=5, mode="bm25")
+def test_bm25_ignores_words_the_corpus_lacks(words_retriever: Retriever) -> None:
+    _, hits = words_retriever.search("zzyzx quokka", k=5, mode="bm25")
     assert hits == []
-    _, dense = retriever.search("zzyzx quokka", k=5, mode="dense")
+    _, dense = words_retriever.search("zzyzx quokka", k=5, mode="dense")
     assert len(dense) == 5  # dense always ranks something
 
 
-def test_doc_ids_keep_only_those_careers(retriever: Retriever) -> None:
+def test_doc_ids_keep_only_those_careers(words_retriever: Retriever) -> None:
     question = "What is the starting salary?"
-    _, hits = retriever.search(question, k=10, doc_ids=["4-Cartographer", "2-Beekeeper"])
+    _, hits = words_retriever.search(question, k=10, doc_ids=["4-Cartographer", "2-Beekeeper"])
     assert hits
     assert {h.chunk.doc_id for h in hits} <= {"4-Cartographer", "2-Beekeeper"}
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-    _, none = retriever.search(question, k=10, doc_ids=[])
+    _, none = words_retriever.search(question, k=10, doc_ids=[])
     assert none == []
 
 
-def test_weighted_fusion_and_no_boost(retriever: Retriever) -> None:
-    plain = Retriever(index=retriever.index, embedder=retriever.embedder,
+def test_weighted_fusion_and_no_boost(words_retriever: Retriever) -> None:
+    plain = Retriever(index=words_retriever.index, embedder=words_retriever.embedder,
                       settings=RetrievalSettings(fusion="weighted", career_boost=0.0))
     query, hits = plain.search("How much does a junior cartographer earn?", k=3)
     assert [c.doc_id for c in query.careers] == ["4-Cartographer"]
@@ -123,25 +134,25 @@ def test_weighted_fusion_and_no_boost(retriever: Retriever) -> None:
     assert 0.0 < hits[0].score <= 2.0  # two min-max normalised lists, equal weights
 
 
-def test_sentence_rerank_reorders_only_the_head(retriever: Retriever) -> None:
+def test_sentence_rerank_reorders_only_the_head(any_retriever: Retriever) -> None:
     question = "Which tool grafts young larvae into queen cups?"
     plain = Retriever(
-        index=retriever.index,
-        embedder=retriever.embedder,
+        index=any_retriever.index,
+        embedder=any_retriever.embedder,
         settings=RetrievalSettings(sentence_rerank=0.0),
     )
-    depth = retriever.settings.rerank_depth
+    depth = any_retriever.settings.rerank_depth
     _, before = plain.search(question, k=depth)
-    _, after = retriever.search(question, k=depth)
+    _, after = any_retriever.search(question, k=depth)
     assert {h.chunk.chunk_id for h in before} == {h.chunk.chunk_id for h in after}
     assert all("sentence" not in h.scores for h in before)
-    assert all(h.scores["sentence"] > 0 for h in after)
+    assert all("sentence" in h.scores for h in after)
     assert "grafting" in after[0].chunk.text.lower()
 
 
-def test_key_sentences_pass_over_labels_and_lead_ins(retriever: Retriever) -> None:
-    query, hits = retriever.search("What technical skills does a beekeeper need?", k=3)
-    scored = retriever.key_sentences(query, [h.chunk for h in hits])
+def test_key_sentences_pass_over_labels_and_lead_ins(words_retriever: Retriever) -> None:
+    query, hits = words_retriever.search("What technical skills does a beekeeper need?", k=3)
+    scored = words_retriever.key_sentences(query, [h.chunk for h in hits])
     assert scored and any(s.score > 0 for s in scored)
     for sent in scored:
         if sent.text.endswith(":") or len(sent.text.split()) < 3:

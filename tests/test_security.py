@@ -1,5 +1,6 @@
 """Security headers on every reply, HEAD on the pages, and /docs served from this machine
-under its own policy; the pages and /docs run in Chromium under those policies."""
+under its own policy (a real uvicorn server on the fakes); the pages and /docs run in Chromium
+under those policies (``model``: the real stack, in a browser)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from advisor.api.app import DOCS_POLICY, PAGE_POLICY
+from advisor.api.guard import DOCS_POLICY, PAGE_POLICY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,18 +35,18 @@ def test_the_policies_say_what_the_issue_asks() -> None:
 
 @pytest.mark.parametrize("path", ["/", "/reference", "/api/careers", "/healthz",
                                   "/static/style.css", "/openapi.json", "/no-such-page"])
-def test_every_reply_carries_the_security_headers(live_server: str, path: str) -> None:
-    reply = httpx.get(live_server + path, timeout=30)
+def test_every_reply_carries_the_security_headers(fake_server: str, path: str) -> None:
+    reply = httpx.get(fake_server + path, timeout=30)
     assert reply.headers["content-security-policy"] == PAGE_POLICY
     assert reply.headers["x-content-type-options"] == "nosniff"
     assert reply.headers["referrer-policy"] == "no-referrer"
     assert reply.headers["x-frame-options"] == "DENY"
 
 
-def test_errors_and_refusals_carry_them_too(live_server: str) -> None:
-    too_big = httpx.post(live_server + "/api/chat", content=b"x" * 70_000,
+def test_errors_and_refusals_carry_them_too(fake_server: str) -> None:
+    too_big = httpx.post(fake_server + "/api/chat", content=b"x" * 70_000,
                          headers={"content-type": "application/json"})
-    invalid = httpx.post(live_server + "/api/chat", json={"question": ""})
+    invalid = httpx.post(fake_server + "/api/chat", json={"question": ""})
     for reply in (too_big, invalid):
         assert reply.status_code in (413, 422)
         assert reply.headers["x-content-type-options"] == "nosniff"
@@ -53,30 +54,30 @@ def test_errors_and_refusals_carry_them_too(live_server: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/reference", "/healthz", "/docs"])
-def test_head_answers_like_get_without_a_body(live_server: str, path: str) -> None:
-    get = httpx.get(live_server + path)
-    head = httpx.head(live_server + path)
+def test_head_answers_like_get_without_a_body(fake_server: str, path: str) -> None:
+    get = httpx.get(fake_server + path)
+    head = httpx.head(fake_server + path)
     assert head.status_code == get.status_code == 200  # HEAD on / was 405
     assert head.content == b""
     assert head.headers["content-type"] == get.headers["content-type"]
     assert head.headers["content-length"] == get.headers["content-length"]
     assert "content-security-policy" in head.headers
-    assert httpx.head(live_server + "/api/chat").status_code == 405  # POST only, as before
+    assert httpx.head(fake_server + "/api/chat").status_code == 405  # POST only, as before
 
 
-def test_docs_are_served_from_this_server(live_server: str) -> None:
-    page = httpx.get(live_server + "/docs")
+def test_docs_are_served_from_this_server(fake_server: str) -> None:
+    page = httpx.get(fake_server + "/docs")
     assert page.status_code == 200
     assert page.headers["content-security-policy"] == DOCS_POLICY
     assert "cdn." not in page.text and "https://" not in page.text
     assert "<script>" not in page.text  # no inline script: only <script src=...>
     assets = (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css"))
     for asset, kind in assets:
-        reply = httpx.get(f"{live_server}/docs/assets/{asset}")
+        reply = httpx.get(f"{fake_server}/docs/assets/{asset}")
         assert reply.status_code == 200 and reply.headers["content-type"].startswith(kind)
         assert len(reply.content) > 10_000
-    assert httpx.get(live_server + "/docs/assets/index.html").status_code == 404
-    assert httpx.get(live_server + "/redoc").status_code == 404  # ReDoc would need a CDN
+    assert httpx.get(fake_server + "/docs/assets/index.html").status_code == 404
+    assert httpx.get(fake_server + "/redoc").status_code == 404  # ReDoc would need a CDN
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,7 @@ def browser() -> Any:
         browser.close()
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(("path", "ready"), [
     ("/", "() => document.querySelectorAll('.starter').length >= 3"),
     ("/reference", "() => document.querySelectorAll('#career option').length > 2"),
@@ -123,6 +125,7 @@ def test_pages_run_under_their_policy_in_chromium(browser: Any, live_server: str
     assert outside == [], outside
 
 
+@pytest.mark.model
 def test_docs_try_it_out_runs_under_the_docs_policy(browser: Any, live_server: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []

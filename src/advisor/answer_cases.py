@@ -6,24 +6,15 @@ and key words), in the answer or in its lead (first ``LEAD_CHARS`` characters).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.checks import CITATION
 from advisor.errors import EvaluationError
-from advisor.evaluation import doc_id_of, fold
+from advisor.evaluation import doc_id_of
+from advisor.text import fold, fold_space, key_terms, strip_citations, terms
 
 LEAD_CHARS = 300
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[a-z][a-z+#./-]*[a-z+#]|[a-z]")
-_STOPWORDS = frozenset(
-    "a an and are as at be but by can for from has have in into is it its of on or such that the "
-    "their them these they this those to was were which while with within your you will often "
-    "also more most some other than then there when where who how what".split()
-)
-
 
 
 @dataclass(frozen=True)
@@ -74,14 +65,6 @@ def load_fit(path: Path) -> list[FitCase]:
     return cases
 
 
-def key_terms(evidence: str) -> tuple[set[str], set[str]]:
-    """Numbers and content words of an evidence string."""
-    low = fold(evidence)
-    numbers = set(_NUMBER.findall(low))
-    words = {w for w in _WORD.findall(low) if len(w) >= 4 and w not in _STOPWORDS}
-    return numbers, words
-
-
 def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
     """The answer holds an evidence string, or all of its numbers and key terms."""
     answer = fold(text)
@@ -89,8 +72,7 @@ def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
         if fold(item) in answer:
             return True
         numbers, words = key_terms(item)
-        found_numbers = set(_NUMBER.findall(answer))
-        found_words = set(_WORD.findall(answer))
+        found_numbers, found_words = terms(answer)
         if (numbers or words) and numbers <= found_numbers and words <= found_words:
             return True
     return False
@@ -98,4 +80,4 @@ def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
 
 def lead_text(text: str) -> str:
     """The first ``LEAD_CHARS`` characters of an answer, citation markers out, whitespace folded."""
-    return " ".join(CITATION.sub("", text).split())[:LEAD_CHARS]
+    return fold_space(strip_citations(text))[:LEAD_CHARS]

@@ -17,14 +17,14 @@ from advisor.answer_cases import (
     FitCase,
     contains_evidence,
     has_fit_cases,
-    key_terms,
     lead_text,
     load_fit,
     load_offtopic,
 )
 from advisor.chat import ChatService, Mode
-from advisor.checks import CITATION, cited_numbers, support
+from advisor.checks import support
 from advisor.evaluation import Case, is_relevant, load_cases
+from advisor.text import CITATION, cited_numbers
 from advisor.types import Answer, Turn
 
 ANSWER_KEYS = (
@@ -227,7 +227,6 @@ __all__ = [
     "contains_evidence",
     "has_fit_cases",
     "judge",
-    "key_terms",
     "lead_text",
     "load_cases",
     "load_fit",

@@ -10,37 +10,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Literal
 
+from advisor.catalog import Catalog
 from advisor.checks import check_question, is_injection, normalize_question
 from advisor.compose import Composer, ComposeSettings, Composition
+from advisor.config import ChatSettings
 from advisor.errors import GenerationError
 from advisor.generator import Generator
 from advisor.kinds import interests, is_fit, smalltalk
 from advisor.prompts import PromptLibrary
-from advisor.retriever import Query, Retriever
+from advisor.query import Query
+from advisor.retriever import Retriever
 from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn
-from advisor.writer import LeadWriter, WriterSettings
+from advisor.writer import LeadWriter
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["generative", "extractive"]
 MODEL_FAILED = "The language model could not answer just now, so this answer quotes the documents."
-
-
-@dataclass(frozen=True)
-class ChatSettings:
-    """Limits and behaviour of the chat service."""
-
-    mode: Mode = "generative"
-    top_k: int = 5
-    refusal_threshold: float = 0.5
-    refusal_threshold_named: float = 0.35
-    max_question_chars: int = 2000
-    model_first: bool = False  # the quote first keeps the fact in the first 300 characters
-    compose: ComposeSettings = field(default_factory=ComposeSettings)
-    writer: WriterSettings = field(default_factory=WriterSettings)
 
 
 class ChatService:
@@ -53,13 +42,14 @@ class ChatService:
         prompts: PromptLibrary,
         generator: Generator | None = None,
         settings: ChatSettings | None = None,
+        compose: ComposeSettings | None = None,
     ) -> None:
         self.retriever = retriever
         self.prompts = prompts
         self.generator = generator
         self.settings = settings or ChatSettings()
-        self.composer = Composer(retriever=retriever, prompts=prompts,
-                                 settings=self.settings.compose)
+        self.catalog = Catalog(retriever)
+        self.composer = Composer(retriever=retriever, prompts=prompts, settings=compose)
         self.writer = None if generator is None else LeadWriter(
             generator=generator, prompts=prompts, settings=self.settings.writer)
 
@@ -109,11 +99,7 @@ class ChatService:
 
     def citation(self, number: int, hit: Hit) -> Citation:
         """A citation for a passage shown under ``number``."""
-        c = hit.chunk
-        doc = self.retriever.index.documents.get(c.doc_id)
-        url = f"{doc.url}#{c.anchor}" if doc and doc.url and c.anchor else doc.url if doc else None
-        return Citation(number, c.chunk_id, c.doc_id, c.title, c.heading_path, url, c.text,
-                        c.start, c.end)
+        return self.catalog.citation(number, hit)
 
     def coverage(self, query: Query) -> float:
         """How well the documents cover a question: its best cosine similarity to them."""

@@ -13,13 +13,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
-from advisor.chunking import SENTENCE_BREAK, plain_text
 from advisor.errors import InputError
+from advisor.text import (
+    CITATION,
+    content_stems,
+    fold_space,
+    numbers,
+    plain_text,
+    stemmer,
+    strip_citations,
+    word_tokens,
+)
 
-CITATION = re.compile(r"\[(\d{1,3})\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
@@ -27,20 +33,9 @@ _INJECTION = re.compile(
     r"|\byou are now\b|\bdeveloper mode\b|\bjailbreak",
     re.I | re.S,
 )
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#'’-]*")
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
 _YES_NO = re.compile(r"^\W*(?:yes|no|nope|yeah|absolutely|definitely)\b", re.I)
-_STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each either even ever
-    every for from further had has have having he her here hers him his how i if in into is it
-    its itself just me might more most must my no nor not now of off on once only or other our
-    out over own per same she should so some such than that the their them then there these
-    they this those through to too under until up upon us very via was we were what when where
-    which while who whom why will with within would yet you your yours e.g i.e etc""".split()
-)
 #: Plain words a restatement for a student may use that no passage needs to hold.
 PLAIN_WORDS = frozenset(
     """job jobs work works working role roles career careers people person someone student
@@ -59,31 +54,11 @@ class Verdict:
     reason: str = ""
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def content_stems(text: str) -> list[str]:
-    """Stemmed content words of a text (stop words out), in order."""
-    # "front-end" and "frontend" are one word; so are "e-mail" and "email".
-    words = [w.lower().strip("'’-").replace("-", "") for w in _TOKEN.findall(text)]
-    kept = [w for w in words if len(w) > 1 and w not in _STOPWORDS and not w.isdigit()]
-    return list(_stemmer().stemWords(kept))
-
-
-def numbers(text: str) -> set[str]:
-    """The numbers of a text, thousands separators and trailing dots dropped."""
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-
-
 def named_things(sentence: str) -> list[str]:
     """Names in a sentence: acronyms, words with inner capitals or digits, capitalised words
     after the first, and quoted titles. A first word counts only if it is an acronym."""
     names = [m.group(1) for m in _QUOTED.finditer(sentence)]
-    for i, m in enumerate(_TOKEN.finditer(sentence)):
+    for i, m in enumerate(word_tokens(sentence)):
         word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
         if len(word) < 2 or word.isdigit() or word.startswith(("I'", "I’")):
             continue
@@ -103,7 +78,7 @@ def _after_break(text: str, at: int) -> bool:
 
 def support(sentence: str, passage: str, question: str = "", *, min_share: float = 1.0) -> Verdict:
     """Whether ``passage`` (plain text, heading included) supports a model sentence."""
-    said = CITATION.sub("", sentence).strip()
+    said = strip_citations(sentence).strip()
     if not said:
         return Verdict(False, "empty")
     if _YES_NO.match(said):
@@ -124,7 +99,7 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     stems = content_stems(said)
     known = set(content_stems(source))
     asked = set(content_stems(question))
-    plain = set(_stemmer().stemWords(list(PLAIN_WORDS)))
+    plain = set(stemmer().stemWords(list(PLAIN_WORDS)))
     own = [s for s in stems if s not in asked and s not in plain]
     if not (numbers(said) or names or any(s in known for s in own)):
         return Verdict(False, "says nothing from the passage")
@@ -134,15 +109,10 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     return Verdict(True)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a text, at the chunker's sentence breaks."""
-    return [part.strip() for part in SENTENCE_BREAK.split(text) if part.strip()]
-
-
 def repeats_question(sentence: str, question: str) -> bool:
     """A sentence that adds at most two words to the question, and no name or number
     ("Airflow is a key tool for ..." answers "Which tool is key for ...?")."""
-    said = CITATION.sub("", sentence)
+    said = strip_citations(sentence)
     asked = set(re.findall(r"\w+", question.lower()))
     added = set(re.findall(r"\w+", said.lower())) - asked
     new_names = {n.lower() for n in named_things(said)} - asked
@@ -182,16 +152,6 @@ def clean_citations(text: str, n_passages: int) -> str:
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
 
 
-def cited_numbers(text: str) -> list[int]:
-    """Citation numbers in order of first use."""
-    seen: list[int] = []
-    for m in CITATION.finditer(text):
-        n = int(m.group(1))
-        if n not in seen:
-            seen.append(n)
-    return seen
-
-
 def check_question(question: object, limit: int) -> tuple[str, list[str]]:
     """The question normalised and cut to ``limit`` characters, with a notice if it was cut;
     InputError for one that is not text or is empty."""
@@ -208,7 +168,7 @@ def check_question(question: object, limit: int) -> tuple[str, list[str]]:
 
 def normalize_question(question: str) -> str:
     """Control characters out, whitespace folded."""
-    return re.sub(r"\s+", " ", _CONTROL.sub(" ", question)).strip()
+    return fold_space(_CONTROL.sub(" ", question))
 
 
 def is_injection(question: str) -> bool:
@@ -225,5 +185,5 @@ def leak_probes(template: str) -> list[str]:
 
 def leaks(text: str, probes: Sequence[str]) -> bool:
     """Whether a text repeats a run of the instructions."""
-    low = " ".join(text.lower().split())
+    low = fold_space(text.lower())
     return any(probe in low for probe in probes)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
+from advisor.text import BOLD_LABEL, clean_label, cut_spans, passage_sentences, plain_text
 from advisor.types import Chunk, Document, Section
 
 CHUNKER_VERSION = 6
@@ -24,16 +25,7 @@ _RESIDUE = re.compile(
     r"^\s*(?:[*-]\s*TOC|\{:\s*toc\s*\}|\{:[^}]*\}|(?:&nbsp;\s*)+)\s*$", re.I | re.M
 )
 _LEAF_OPEN = {"paragraph_open", "fence", "code_block", "html_block", "table_open"}
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-_BOLD_LABEL = re.compile(r"^\s*(?:[*+-]|\d+\.)?\s*\*\*(.+?)\*\*")
-_MARKUP = re.compile(r"\*\*|__|(?m:^\s*(?:[*+-]|\d+\.)\s+)|&nbsp;|`")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-_LINK_LINE = re.compile(r"\s*(?:[-*+]|\d+[.)])?\s*\[[^\]]*\]\([^)]*\)\s*[.,;]?\s*$")
-_SPACE = re.compile(r"\s+")
 _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+\.)\s")
-# A line that opens with a short term and a colon ("Frontend: HTML, CSS", "`clone`: Make a copy").
-_TERM_LABEL = re.compile(r"^([^:.!?]{2,60}?)\s*:\s+\S")
 
 
 @dataclass(frozen=True)
@@ -98,25 +90,12 @@ def _blocks(doc: Document, section_start: int, section_end: int) -> list[_Block]
         body = doc.source[start:end]
         if not body or _RESIDUE.fullmatch(body) or not _RESIDUE.sub("", body).strip():
             continue
-        match = _BOLD_LABEL.match(body)
-        label = _clean_label(match.group(1)) if match else ""
+        match = BOLD_LABEL.match(body)
+        label = clean_label(match.group(1)) if match else ""
         is_item = bool(_LIST_MARKER.match(body))
         label_only = match is not None and not is_item and not body[match.end() :].strip(" :*")
         blocks.append(_Block(start, end, label, label_only))
     return blocks
-
-
-def _clean_label(text: str) -> str:
-    return text.strip().rstrip(":").strip()
-
-
-def _sentence_spans(text: str, base: int) -> Iterator[tuple[int, int]]:
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        yield base + start, base + match.start()
-        start = match.end()
-    if start < len(text):
-        yield base + start, base + len(text.rstrip())
 
 
 def _split_long(
@@ -124,7 +103,7 @@ def _split_long(
 ) -> list[tuple[int, int]]:
     """Cut one over-long block into spans of whole sentences (words if a sentence is too long)."""
     pieces: list[tuple[int, int]] = []
-    for s, e in _sentence_spans(source[start:end], start):
+    for s, e in cut_spans(source[start:end], start):
         if count(source[s:e]) <= limit:
             pieces.append((s, e))
             continue
@@ -234,12 +213,6 @@ def chunk_corpus(
     return [c for doc in documents for c in chunk_document(doc, settings)]
 
 
-def plain_text(text: str) -> str:
-    """Passage text without Markdown markup, whitespace folded."""
-    text = _LINK.sub(r"\1", text)
-    return _SPACE.sub(" ", _MARKUP.sub(" ", text)).strip()
-
-
 def search_text(chunk: Chunk) -> str:
     """What is embedded and indexed for a chunk: where it sits, then what it says."""
     return f"{chunk.heading}: {plain_text(chunk.text)}"
@@ -252,53 +225,3 @@ def sentence_texts(chunk: Chunk, career: str) -> list[str]:
     chunk's vector blurs with its neighbours.
     """
     return [f"{career}: {s.text}" for s in passage_sentences(chunk.text) if s.indexed]
-
-
-def sentences(text: str) -> list[str]:
-    """Plain sentences of a passage: each line (a bullet) apart, then split at sentence ends."""
-    return [s.text for s in passage_sentences(text)]
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A plain sentence of a passage and whether it can stand alone as a quoted fact."""
-
-    text: str
-    quotable: bool
-    #: The bold label of its line ("Expected Initial Salary Ranges"), "" if none.
-    label: str = ""
-    #: Which line of the passage it is on (sentences of one bullet share it).
-    line: int = 0
-
-    @property
-    def indexed(self) -> bool:
-        """Three words or more: the index holds a vector for it (shorter ones are labels)."""
-        return len(self.text.split()) >= 3
-
-
-def passage_sentences(text: str) -> list[Sentence]:
-    """The sentences of ``sentences``, each marked quotable unless it only introduces a list
-    ("Key skills:") or its line is nothing but a link (a reading-list entry); each carries
-    the bold label of its line."""
-    out: list[Sentence] = []
-    parents: list[tuple[int, str]] = []  # (indent, label) of the lines a nested bullet sits under
-    for number, line in enumerate(text.splitlines()):
-        reference = bool(_LINK_LINE.match(line))
-        bold = _BOLD_LABEL.match(line)
-        label = _clean_label(plain_text(bold.group(1))) if bold else ""
-        term = None if bold else _TERM_LABEL.match(plain_text(line))
-        if term and len(term.group(1).split()) <= 6:
-            label = term.group(1).strip()
-        indent = len(line) - len(line.lstrip())
-        while parents and parents[-1][0] >= indent:
-            parents.pop()
-        if not label and parents:
-            label = parents[-1][1]  # a nested bullet without a label of its own: its parent's
-        if label and line.strip():
-            parents.append((indent, label))
-        for part in SENTENCE_BREAK.split(plain_text(line)):
-            part = part.strip()
-            if len(part) > 2:
-                quotable = not reference and not part.endswith(":")
-                out.append(Sentence(part, quotable, label, number))
-    return out

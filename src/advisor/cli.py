@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
+from advisor.config import Settings, load_settings
 from advisor.errors import AdvisorError
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from advisor.config import Settings
+def _settings(args: argparse.Namespace) -> Settings:
+    from advisor.answer_commands import settings_for
 
-    overrides: dict[str, Any] = {}
-    if getattr(args, "corpus", None):
-        overrides["corpus"] = args.corpus
-    if getattr(args, "index_dir", None):
-        overrides["index_dir"] = args.index_dir
-    return Settings(**overrides)
-
-
-def _eval_settings(args: argparse.Namespace) -> Any:
-    """Settings for a benchmark: another corpus gets an index of its own, never the main one."""
-    import hashlib
-
-    settings = _settings(args)
-    default = type(settings)().corpus
-    if args.corpus and Path(args.corpus).resolve() != Path(default).resolve():
-        digest = hashlib.sha256(str(Path(args.corpus).resolve()).encode()).hexdigest()[:10]
-        settings = settings.model_copy(update={"index_name": f"eval-{digest}"})
-    return settings
+    return settings_for(args)
 
 
 def _say(message: str) -> None:
@@ -47,7 +28,7 @@ def _say(message: str) -> None:
 
 
 def cmd_corpus_sync(args: argparse.Namespace) -> int:
-    from advisor.corpus import sync_corpus
+    from advisor.corpus_sync import sync_corpus
 
     settings = _settings(args)
     target = args.corpus or settings.corpus
@@ -83,256 +64,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- search and evaluation
-
-
-def _print_hits(hits: Sequence[Any], as_json: bool, query: Any) -> None:
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "query": query.text,
-                    "careers": [c.name for c in query.careers],
-                    "hits": [_hit_json(h) for h in hits],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return
-    if not hits:
-        print("no passages found")
-    for h in hits:
-        print(f"{h.rank:>2}. [{h.score:.4f}] {h.chunk.heading}")
-        print("    " + h.chunk.text.strip().replace("\n", "\n    "))
-        print()
-
-
-def _hit_json(hit: Any) -> dict[str, Any]:
-    c = hit.chunk
-    return {
-        "rank": hit.rank,
-        "score": hit.score,
-        "scores": hit.scores,
-        "chunk_id": c.chunk_id,
-        "doc_id": c.doc_id,
-        "title": c.title,
-        "heading_path": list(c.heading_path),
-        "text": c.text,
-        "start": c.start,
-        "end": c.end,
-    }
-
-
-def cmd_search(args: argparse.Namespace) -> int:
-    from advisor.wiring import retriever_for
-
-    settings = _settings(args)
-    retriever = retriever_for(settings)
-    if args.question:
-        query, hits = retriever.search(" ".join(args.question), k=args.k)
-        _print_hits(hits, args.json, query)
-        return 0
-    _say("Ask about a career (empty line or Ctrl-D to leave).")
-    history: list[str] = []
-    while True:
-        try:
-            line = input("search> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if not line:
-            return 0
-        query, hits = retriever.search(line, k=args.k, history=history)
-        if query.inherited:
-            _say(f"(searching as: {query.text})")
-        _print_hits(hits, args.json, query)
-        history.append(line)
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from advisor.evaluation import (
-        format_table,
-        load_cases,
-        run_cases,
-        summary,
-        write_report,
-        write_trec_run,
-    )
-    from advisor.retriever import MODES
-    from advisor.wiring import build, retriever_for
-
-    settings = _eval_settings(args)
-    cases = load_cases(args.cases)
-    _, built = build(settings, on_stage=None if args.json else _say)
-    retriever = retriever_for(settings)
-    modes = list(MODES) if args.retriever == "all" else [args.retriever]
-    runs = [run_cases(retriever, cases, mode) for mode in modes]
-    if args.trec_run:
-        write_trec_run(runs, args.trec_run)
-    if args.report:
-        path = write_report(
-            runs, retriever.index.chunks, args.report, title=f"Retrieval report: {args.cases.name}"
-        )
-        _say(f"report written to {path}")
-    if args.json:
-        out = summary(runs[0]) if len(runs) == 1 else {r.retriever: summary(r) for r in runs}
-        print(json.dumps(out))
-    else:
-        print(format_table(runs))
-    return 0
-
-
-# ---------------------------------------------------------------- answers
-
-
-def _answer_json(answer: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return {
-        "answer": answer.text,
-        "details": [asdict(d) for d in answer.details],
-        "citations": [asdict(c) for c in answer.citations],
-        "careers": list(answer.careers),
-        "suggestions": list(answer.suggestions),
-        "kind": answer.kind,
-        "refused": answer.refused,
-        "mode": answer.mode,
-        "timings": {
-            k: answer.timings.get(k) for k in ("retrieval_ms", "first_token_ms", "total_ms")
-        },
-        "notices": list(answer.notices),
-    }
-
-
-def _print_citations(citations: Sequence[Any]) -> None:
-    for c in citations:
-        where = " > ".join((c.title, *c.heading_path))
-        print(f"  [{c.number}] {where}" + (f"\n      {c.url}" if c.url else ""))
-
-
-def _service(args: argparse.Namespace) -> Any:
-    """The chat service for ask/chat: the index (built if missing), and the model unless
-    the answers are to be extractive."""
-    from advisor.wiring import chat_service_for, open_index
-
-    settings = _settings(args)
-    index = open_index(settings, build_if_missing=True)
-    return chat_service_for(settings, index=index, with_model=args.mode != "extractive")
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-    service = _service(args)
-    answer = service.ask(" ".join(args.question), mode=args.mode)
-    if args.json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
-        return 0
-    print(answer.text)
-    _print_more(answer)
-    for notice in answer.notices:
-        _say(f"note: {notice}")
-    if answer.citations:
-        print("\nSources:")
-        _print_citations(answer.citations)
-    return 0
-
-
-def _print_more(answer: Any) -> None:
-    """Details and follow-up questions under an answer."""
-    if answer.details:
-        print("\nMore from the documents:")
-        for d in answer.details:
-            print(f"  - {d.text} [{d.citation}]")
-    if answer.suggestions:
-        print("\nYou could ask next:")
-        for question in answer.suggestions:
-            print(f"  - {question}")
-
-
-def cmd_chat(args: argparse.Namespace) -> int:
-    from advisor.types import Turn
-
-    service = _service(args)
-    _say(
-        "Ask about software careers. /sources shows the passages of the last answer; Ctrl-D leaves."
-    )
-    history: list[Turn] = []
-    last: Any = None
-    while True:
-        try:
-            line = input("you> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if not line:
-            continue
-        if line == "/sources":
-            if last is None:
-                print("(no answer yet)")
-            else:
-                for i, hit in enumerate(last.hits, 1):
-                    print(f"[{i}] {hit.chunk.heading}\n    {hit.chunk.text.strip()}\n")
-            continue
-        print("advisor> ", end="", flush=True)
-        try:
-            for event in service.stream(line, history, mode=args.mode):
-                if event.kind == "token":
-                    print(event.text, end="", flush=True)
-                elif event.kind == "error":
-                    _say(f"\n(note: {event.text})")
-                elif event.kind == "done":
-                    last = event.answer
-        except AdvisorError as exc:
-            print(f"\n(error: {exc})")
-            continue
-        print()
-        if last is not None:
-            _print_more(last)
-        if last is not None and last.citations:
-            _print_citations(last.citations)
-        history += [Turn("user", line), Turn("assistant", last.text if last else "")]
-
-
-def cmd_eval_answers(args: argparse.Namespace) -> int:
-    from advisor.answer_evaluation import (
-        has_fit_cases,
-        load_fit,
-        load_offtopic,
-        run_answers,
-        summarize,
-        write_case_report,
-    )
-    from advisor.evaluation import load_cases
-    from advisor.wiring import build, chat_service_for
-
-    settings = _eval_settings(args)
-    fit_only = has_fit_cases(args.cases)
-    cases = [] if fit_only else load_cases(args.cases)
-    fit = load_fit(args.cases) if fit_only else []
-    fit += load_fit(args.fit) if args.fit else []
-    offtopic = load_offtopic(args.offtopic) if args.offtopic else []
-    build(settings, on_stage=None if args.json else _say)
-    service = chat_service_for(settings, with_model=args.mode != "extractive")
-
-    def progress(result: Any) -> None:
-        if not args.json and args.verbose:
-            mark = "ok " if result.evidence_in_answer or not result.answerable else "-- "
-            _say(f"{mark}{result.case_id} {result.answer.timings.get('total_ms', 0):.0f} ms")
-
-    results = run_answers(service, cases, offtopic, mode=args.mode, fit=fit, on_result=progress)
-    summary = summarize(results)
-    if args.cases_out:
-        write_case_report(results, args.cases_out)
-        if not args.json:
-            _say(f"per-question answers written to {args.cases_out}")
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            print(f"{key:>22}: {value}")
-    return 0
-
-
 # ---------------------------------------------------------------- server and query log
 
 
@@ -340,7 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from advisor.api.serve import serve
 
     settings = _settings(args)
-    return serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    return serve(settings, host=args.host or settings.api.host,
+                 port=args.port or settings.api.port)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -389,40 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
 
-    p = add("search", cmd_search, "search passages (interactive without a question)")
-    p.add_argument("question", nargs="*", help="the question")
-    p.add_argument("-k", type=int, default=5, help="passages to show")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    from advisor.answer_commands import add_parsers as add_answer_parsers
+    from advisor.eval_commands import add_parsers as add_eval_parsers
 
-    p = add("eval", cmd_eval, "measure retrieval on benchmark cases")
-    p.add_argument("cases", type=Path, help="JSONL case file")
-    p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
-    p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "all"], default="hybrid")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--trec-run", type=Path, help="write a TREC run file")
-    p.add_argument("--report", type=Path, help="folder for report.md and hit_at_k.png")
-
-    modes = ["generative", "extractive"]
-    p = add("ask", cmd_ask, "answer one question with citations")
-    p.add_argument("question", nargs="+", help="the question")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--mode", choices=modes, default=None, help="default: settings")
-
-    p = add("chat", cmd_chat, "a conversation in the terminal, answers streamed")
-    p.add_argument("--mode", choices=modes, default=None, help="default: settings")
-
-    p = add("eval-answers", cmd_eval_answers, "measure answers on benchmark cases")
-    p.add_argument("cases", type=Path, help="JSONL case file")
-    p.add_argument("--offtopic", type=Path, help="JSONL of questions the documents miss")
-    p.add_argument(
-        "--fit", type=Path, help='JSONL of "which career fits me" cases (with "acceptable")'
-    )
-    p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
-    p.add_argument("--mode", choices=modes, default="generative")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument(
-        "--cases-out", type=Path, help="write every case's answer and verdict here (JSONL)"
-    )
+    add_answer_parsers(add)
+    add_eval_parsers(add, lambda argv: main(argv))
 
     p = add("serve", cmd_serve, "run the web chat and the API (builds the index if missing)")
     p.add_argument("--host", help="address to bind (default: settings, 127.0.0.1)")
@@ -441,18 +144,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; domain errors become a one-line message and exit code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for run manifests
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     for noisy in ("bm25s", "sentence_transformers", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
+        from advisor.wiring import configure_runtime
+
+        configure_runtime(load_settings())
         handler: Handler = args.handler
         return handler(args)
     except AdvisorError as exc:

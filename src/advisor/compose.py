@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from advisor import shapes
-from advisor.checks import content_stems, named_things
+from advisor.checks import named_things
 from advisor.kinds import aspects_of, heading_match, is_compare, is_fit
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
-from advisor.retriever import Query, Retriever
+from advisor.query import Query
+from advisor.retriever import Retriever
 from advisor.sections import MONEY, Sections
+from advisor.text import content_stems
 from advisor.types import Hit
 
 

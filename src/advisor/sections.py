@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from advisor.chunking import passage_sentences
 from advisor.kinds import article, heading_match
 from advisor.kinds_aspects import ASPECTS, FOLLOW_UPS
 from advisor.retriever import Retriever
+from advisor.text import passage_sentences
 from advisor.types import Chunk
 
 MONEY = re.compile(

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from advisor.checks import content_stems
 from advisor.kinds import interests, places_in, under
 from advisor.kinds_aspects import ASPECTS
-from advisor.retriever import Query
+from advisor.query import Query
 from advisor.sections import MONEY
+from advisor.text import content_stems
 from advisor.types import Hit
 
 if TYPE_CHECKING:

@@ -3,24 +3,61 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor.chat import ChatService, ChatSettings
+from advisor.chat import ChatService
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import LoadReport, load_corpus
-from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
+from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
-from advisor.retriever import RetrievalSettings, Retriever
-from advisor.writer import WriterSettings
+from advisor.query_batcher import BatchingEmbedder
+from advisor.retriever import STANDARD, ListsFor, Retriever
 
 log = logging.getLogger(__name__)
 
 _EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+#: The model libraries stay offline (the models ship in packages) and quiet.
+RUNTIME_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def configure_runtime(settings: Settings) -> None:
+    """The process-wide knobs, set by every entry point (the CLI, ``create_app``) before a
+    model loads: the model libraries' environment (a value already set wins) and FAISS's
+    threads per search."""
+    for name, value in RUNTIME_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    if settings.faiss_threads:
+        import faiss
+
+        # In a server requests search side by side with the query encoder, and OpenMP threads
+        # spinning for a second core only slow both (measured: 13% of a loaded server's CPU
+        # in IndexFlat.search with two threads).
+        faiss.omp_set_num_threads(settings.faiss_threads)
+
+
+#: Every retriever, by name: the score lists it fuses (``score_lists.py``); ``--retriever``
+#: chooses among them. A new retriever is a ``ScoreList`` class and one line here, e.g.
+#: ``"title": lambda index, s: [TitleScores(index)],`` (tests/test_score_lists.py adds one).
+RETRIEVERS: dict[str, ListsFor] = {
+    **STANDARD,  # bm25, dense, hybrid (dense + BM25, re-ranked by key sentences)
+}
+
+
+def retriever_names() -> list[str]:
+    """The names ``--retriever`` offers."""
+    return list(RETRIEVERS)
 
 
 def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
@@ -37,19 +74,6 @@ def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
 def chunker_for(settings: Settings) -> ChunkerSettings:
     """Chunker settings from the settings."""
     return ChunkerSettings(max_tokens=settings.chunk_tokens)
-
-
-def retrieval_for(settings: Settings) -> RetrievalSettings:
-    """Retrieval settings from the settings."""
-    return RetrievalSettings(
-        mode=settings.retriever,
-        fusion=settings.fusion,
-        rrf_k=settings.rrf_k,
-        dense_weight=settings.dense_weight,
-        career_boost=settings.career_boost,
-        sentence_weight=settings.sentence_weight,
-        sentence_rerank=settings.sentence_rerank,
-    )
 
 
 def load_documents(settings: Settings, corpus: Path | None = None) -> LoadReport:
@@ -109,15 +133,19 @@ def retriever_for(
     index = index or open_index(settings)
     embedder: Embedder = embedder_for(settings)
     if batch_queries:
+        api = settings.api
         embedder = BatchingEmbedder(
-            embedder, max_waiting=settings.search_queue_size, timeout=settings.search_timeout
+            embedder, max_waiting=api.search_queue_size, timeout=api.search_timeout
         )
-    return Retriever(index=index, embedder=embedder, settings=retrieval_for(settings))
+    return Retriever(
+        index=index, embedder=embedder, settings=settings.retrieval, retrievers=RETRIEVERS
+    )
 
 
 def generator_for(settings: Settings) -> Generator:
     """The language model the settings name: a remote server by URL, else a local GGUF."""
-    from advisor.generator import LlamaCppGenerator, OpenAICompatibleGenerator, default_model_path
+    from advisor.generator import LlamaCppGenerator, default_model_path
+    from advisor.generator_openai import OpenAICompatibleGenerator
 
     if settings.llm_url:
         return OpenAICompatibleGenerator(
@@ -127,7 +155,7 @@ def generator_for(settings: Settings) -> Generator:
             context_size=settings.llm_context,
             queue_size=settings.queue_size,
             concurrency=settings.llm_concurrency,
-            timeout=settings.generation_timeout,
+            timeout=settings.chat.writer.timeout,
         )
     return LlamaCppGenerator(
         model_path=settings.llm_model or default_model_path(),
@@ -137,33 +165,19 @@ def generator_for(settings: Settings) -> Generator:
     )
 
 
-def with_index(service: ChatService, index: Index) -> ChatService:
-    """The same service over another index: same embedder, retrieval settings, prompts and
-    model (a server swaps in a rebuilt index with it)."""
+def reopen(service: ChatService, folder: Path, *, chunker: ChunkerSettings) -> ChatService:
+    """The same service over the index built in ``folder``: same embedder, settings, prompts
+    and model (a server swaps in a rebuilt index with it). Raises what ``load_index`` raises."""
     old = service.retriever
-    retriever = Retriever(index=index, embedder=old.embedder, settings=old.settings)
+    index = load_index(folder.parent, folder.name, embedder=old.embedder, chunker=chunker)
     return ChatService(
-        retriever=retriever,
+        retriever=Retriever(
+            index=index, embedder=old.embedder, settings=old.settings, retrievers=old.retrievers
+        ),
         prompts=service.prompts,
         generator=service.generator,
         settings=service.settings,
-    )
-
-
-def chat_settings_for(settings: Settings) -> ChatSettings:
-    """Chat settings from the settings."""
-    return ChatSettings(
-        mode=settings.mode,
-        top_k=settings.top_k,
-        refusal_threshold=settings.refusal_threshold,
-        refusal_threshold_named=settings.refusal_threshold_named,
-        max_question_chars=settings.max_question_chars,
-        writer=WriterSettings(
-            max_tokens=settings.max_answer_tokens,
-            min_share=settings.support_share,
-            prompt_budget=settings.prompt_budget,
-            timeout=settings.generation_timeout,
-        ),
+        compose=service.composer.settings,
     )
 
 
@@ -181,5 +195,5 @@ def chat_service_for(
         retriever=retriever,
         prompts=PromptLibrary(settings.prompts),
         generator=generator,
-        settings=chat_settings_for(settings),
+        settings=settings.chat,
     )

@@ -10,40 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from advisor.checks import (
-    CITATION,
-    content_stems,
     leak_probes,
     leaks,
     repeats_question,
     support,
 )
-from advisor.chunking import SENTENCE_BREAK, plain_text
 from advisor.compose import Quote
+from advisor.config import WriterSettings
 from advisor.errors import BusyError
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
+from advisor.text import SENTENCE_BREAK, content_stems, plain_text, strip_citations
 from advisor.types import Dropped
 
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
 _OPENER = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|a)\s*:\s*", re.I)
 _END = re.compile(r"[.!?][\"')\]]*$")
-
-
-@dataclass(frozen=True)
-class WriterSettings:
-    """Limits of the model's lead."""
-
-    max_tokens: int = 64
-    sentences: int = 2
-    min_share: float = 0.8  # content words of a sentence found in its passage or the question
-    copy_overlap: float = 0.8  # a sentence holding this share of a quote's words copies it
-    prompt_budget: int = 640
-    question_tokens: int = 160
-    timeout: float = 30.0
-    attempts: int = 3  # while no sentence passes, the model tries again in another wording
 
 
 class LeadWriter:
@@ -161,7 +145,7 @@ class LeadWriter:
         self, sentence: str, question: str, quotes: Sequence[Quote]
     ) -> tuple[str | None, Dropped | None]:
         """The sentence with the citation of the passage that supports it, or why it goes."""
-        said = _OPENER.sub("", CITATION.sub("", sentence)).strip()
+        said = _OPENER.sub("", strip_citations(sentence)).strip()
         said = re.sub(r"\s+([.,;:!?])", r"\1", said)
         if not said:
             return None, None

@@ -6,10 +6,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,39 +19,18 @@ from starlette.concurrency import run_in_threadpool
 from advisor import __version__
 from advisor.api import openapi
 from advisor.api.admission import ModelGate
+from advisor.api.guard import Guard
 from advisor.api.metrics import Metrics
 from advisor.api.recorder import Recorder, open_store
 from advisor.api.reload import IndexWatcher
 from advisor.api.state import AppState
 from advisor.chat import ChatService
-from advisor.config import Settings
+from advisor.config import Settings, load_settings
 from advisor.errors import AdvisorError, BusyError, InputError, NotFoundError, OverloadedError
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
 HERE = Path(__file__).resolve().parent
-TOO_LARGE = b'{"detail":"request body is larger than 64 KB"}'
-#: Every response: scripts, styles, images and requests only from this origin, nothing inline,
-#: never inside another site's frame.
-PAGE_POLICY = (
-    "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-#: /docs: the same, plus the data: images Swagger UI's stylesheet draws its icons with.
-DOCS_POLICY = (
-    "default-src 'self'; img-src 'self' data:; "
-    "base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-]
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 def create_app(
@@ -62,12 +40,15 @@ def create_app(
     query_log: Path | None = None,
 ) -> FastAPI:
     """The app; with ``service`` None it builds one from settings when it starts."""
-    settings = settings or Settings()
+    from advisor.wiring import configure_runtime
+
+    settings = settings or load_settings()
+    configure_runtime(settings)
     state = AppState(settings=settings, metrics=Metrics(), service=service)
     state.gate = ModelGate(
-        max_wait_s=settings.max_wait_s,
-        prior_s=settings.generation_timeout,
-        extractive_limit=settings.search_queue_size,
+        max_wait_s=settings.api.max_wait_s,
+        prior_s=settings.chat.writer.timeout,
+        extractive_limit=settings.api.search_queue_size,
     )
 
     @asynccontextmanager
@@ -98,13 +79,13 @@ def create_app(
     )
     app.state.advisor = state
     _add_error_handlers(app)
-    openapi.install(app)
+    openapi.install(app, settings)
     from advisor.api.routes import chat, docs, openai, ops, pages, reference
 
     for module in (ops, chat, reference, openai, pages, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(_Guard, metrics=state.metrics)
+    app.add_middleware(Guard, metrics=state.metrics, max_body=settings.api.max_body_bytes)
     return app
 
 
@@ -116,10 +97,10 @@ def _background(state: AppState, service: ChatService | None) -> list[asyncio.Ta
     assert state.querylog is not None
     tasks = [asyncio.create_task(state.querylog.keep_for(settings.query_log_days))]
     # A service passed in watches the link it was loaded through; a built one the settings'.
-    link = service.retriever.index.path if service else settings.index_dir / settings.index_name
+    link = service.catalog.link if service else settings.index_dir / settings.index_name
     if link.is_symlink() or service is None:
         watcher = IndexWatcher(state, link=link, chunker=chunker_for(settings))
-        tasks.append(asyncio.create_task(watcher.run(settings.reload_s)))
+        tasks.append(asyncio.create_task(watcher.run(settings.api.reload_s)))
     return tasks
 
 
@@ -150,16 +131,10 @@ def _load_service(state: AppState) -> None:
 
     started = time.perf_counter()
     index = open_index(state.settings, build_if_missing=True)
-    import faiss
-
-    # One FAISS thread per search: requests search side by side with the query encoder,
-    # and OpenMP threads spinning for a second core only slow both (measured: 13% of a
-    # loaded server's CPU in IndexFlat.search with two threads).
-    faiss.omp_set_num_threads(1)
     state.service = chat_service_for(
         state.settings,
         index=index,
-        with_model=state.settings.mode != "extractive",
+        with_model=state.settings.chat.mode != "extractive",
         batch_queries=True,
     )
     state.build()
@@ -221,104 +196,3 @@ def _add_error_handlers(app: FastAPI) -> None:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(problems)[:2000]}, status_code=422)
-
-
-class _Guard:
-    """Pure ASGI middleware around every request: a body size limit (413, for chunked bodies
-    too), HEAD wherever GET is served, security headers, and request metrics."""
-
-    def __init__(self, app: Any, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = {"code": 500}
-        head = scope["method"] == "HEAD"
-        if head:
-            # HEAD is GET without the body (RFC 9110), for every route that serves GET.
-            scope = {**scope, "method": "GET"}
-        policy = PAGE_POLICY if scope["path"] != "/docs" else DOCS_POLICY
-        extra = [(b"content-security-policy", policy.encode()), *SECURITY_HEADERS]
-
-        async def guarded_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            elif message["type"] == "http.response.body" and head:
-                message = {**message, "body": b""}
-            await send(message)
-
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            await _reply(guarded_send, 413, TOO_LARGE)
-            self._count(scope, 413, started)
-            return
-        if length is None and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
-            # A chunked body has no length to check up front: read it here, up to the limit,
-            # so one over it gets 413 (inside the app it would surface as a 400 parse error).
-            body = await _read_body(receive)
-            if body is None:
-                await _reply(guarded_send, 413, TOO_LARGE)
-                self._count(scope, 413, started)
-                return
-            receive = _replay(body, receive)
-        try:
-            await self.app(scope, receive, guarded_send)
-        finally:
-            self._count(scope, status["code"], started)
-
-    def _count(self, scope: Scope, status: int, started: float) -> None:
-        route = scope.get("route")
-        path = getattr(route, "path", None) or "unmatched"
-        self.metrics.requests.labels(path, scope.get("method", ""), str(status)).inc()
-        self.metrics.request_seconds.labels(path).observe(time.perf_counter() - started)
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None once it passes ``MAX_BODY``."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the app the body already read, then waits on the real one."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-async def _reply(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from advisor.api.state import AppState
+from advisor.catalog import Catalog
 from advisor.chat import ChatService
 
-# Both are coroutines although they never await: FastAPI runs a plain function dependency in
+# All are coroutines although they never await: FastAPI runs a plain function dependency in
 # its thread pool, two thread hops per request for a dictionary look-up.
 
 
@@ -27,5 +28,11 @@ async def get_service(state: Annotated[AppState, Depends(get_state)]) -> ChatSer
     return state.service
 
 
+async def get_catalog(service: Annotated[ChatService, Depends(get_service)]) -> Catalog:
+    """The catalog of the index being served (503 while loading, as the service)."""
+    return service.catalog
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 ServiceDep = Annotated[ChatService, Depends(get_service)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]

@@ -12,6 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from advisor.api import limits
+from advisor.api.guard import too_large
+from advisor.config import Settings
+
 PROBLEM = {
     "title": "Problem",
     "type": "object",
@@ -43,20 +47,21 @@ STREAMS = {
 }
 
 
-def install(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the completed document."""
+def install(app: FastAPI, settings: Settings) -> None:
+    """Make ``app.openapi()`` return the completed document, with the settings' limits."""
     base: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = base()  # FastAPI's, cached by it
         if "Problem" not in schema.get("components", {}).get("schemas", {}):
-            complete(schema)
+            complete(schema, max_body=settings.api.max_body_bytes)
+            limits.document(schema, settings)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def complete(schema: dict[str, Any]) -> None:
+def complete(schema: dict[str, Any], *, max_body: int) -> None:
     """Add the error replies, the event streams and their examples to FastAPI's document."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM
@@ -65,7 +70,7 @@ def complete(schema: dict[str, Any]) -> None:
     components.pop("ValidationError", None)
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
-            _document_errors(path, method, operation)
+            _document_errors(path, method, operation, max_body)
             if path in STREAMS and method == "post":
                 _document_stream(operation, STREAMS[path])
 
@@ -82,14 +87,14 @@ def _problem(description: str, *, retry: bool = False) -> dict[str, Any]:
     return reply
 
 
-def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
+def _document_errors(path: str, method: str, operation: dict[str, Any], max_body: int) -> None:
     responses = operation.setdefault("responses", {})
     has_input = "422" in responses or "requestBody" in operation or operation.get("parameters")
     if has_input:
         responses["422"] = _problem("The request is invalid; the detail names the field and why.")
     if "requestBody" in operation:
         responses["400"] = _problem("The body is not JSON text (for example, not UTF-8).")
-        responses["413"] = _problem("The body is larger than 64 KB.")
+        responses["413"] = _problem(f"The {too_large(max_body)}.")
     if path.startswith(CAN_BE_MISSING):
         responses["404"] = _problem("No such career, or no such answer to vote on.")
     if path.startswith(NEEDS_THE_INDEX):

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from advisor.api.state import AppState
 from advisor.chunking import ChunkerSettings
-from advisor.index import load_index
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ class IndexWatcher:
 
     def check(self) -> str:
         """Look once: 'unchanged', 'swapped' or 'refused' (runs in a worker thread)."""
-        from advisor.wiring import with_index
+        from advisor.wiring import reopen
 
         with self._checking:
             service = self.state.service
@@ -51,13 +50,7 @@ class IndexWatcher:
             if build in (self.state.build(), self.refused) or not target.is_dir():
                 return "unchanged"
             try:
-                index = load_index(
-                    target.parent,
-                    target.name,
-                    embedder=service.retriever.embedder,
-                    chunker=self.chunker,
-                )
-                fresh = with_index(service, index)
+                fresh = reopen(service, target, chunker=self.chunker)
             except Exception as exc:  # noqa: BLE001 - any failure keeps the old index serving
                 self.refused = build
                 self.state.metrics.index_reloads.labels("refused").inc()
@@ -73,7 +66,7 @@ class IndexWatcher:
             self.state.index_build = build
             self.state.metrics.index_reloads.labels("swapped").inc()
             log.warning(
-                "swapped in index %s (%d chunks) in place of %s", build, len(index.chunks), old
+                "swapped in index %s (%d chunks) in place of %s", build, fresh.catalog.size, old
             )
             return "swapped"
 

@@ -1,4 +1,8 @@
-"""Request and response bodies of the JSON API, with their limits and examples."""
+"""Request and response bodies of the JSON API, with their examples.
+
+Their size limits come from the settings: ``limits.check`` holds a request to them and
+``limits.document`` writes them into the OpenAPI document.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.querylog import TOKEN_PATTERN
 
-MAX_QUESTION = 2000
-MAX_TURN = 4000
-MAX_HISTORY = 20
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$"
 
 
@@ -19,7 +20,7 @@ class TurnIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=MAX_TURN)
+    content: str
 
 
 class ChatRequest(BaseModel):
@@ -42,8 +43,8 @@ class ChatRequest(BaseModel):
             ]
         },
     )
-    question: str = Field(min_length=1, max_length=MAX_QUESTION)
-    history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY)
+    question: str = Field(min_length=1)
+    history: list[TurnIn] = Field(default_factory=list)
     mode: Literal["generative", "extractive"] | None = None
     stream: bool = False
 
@@ -102,9 +103,9 @@ class SearchRequest(BaseModel):
             "examples": [{"query": "entry-level salary", "career": "24-Data_Engineer", "k": 5}]
         },
     )
-    query: str = Field(min_length=1, max_length=MAX_QUESTION)
+    query: str = Field(min_length=1)
     career: str | None = Field(default=None, pattern=ID_PATTERN)
-    k: int = Field(default=5, ge=1, le=20)
+    k: int = Field(default=5, ge=1)
 
 
 class FeedbackRequest(BaseModel):
@@ -115,7 +116,7 @@ class FeedbackRequest(BaseModel):
         pattern=TOKEN_PATTERN, description="The feedback_token that came with the answer."
     )
     rating: Literal["up", "down"]
-    comment: str = Field(default="", max_length=1000)
+    comment: str = ""
 
 
 class OpenAIMessage(BaseModel):
@@ -133,7 +134,7 @@ class OpenAIChatRequest(BaseModel):
     model_config = ConfigDict(strict=True)
 
     model: str = "advisor"
-    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_HISTORY * 2 + 2)
+    messages: list[OpenAIMessage] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = None
     temperature: float | None = None

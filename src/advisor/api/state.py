@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.api.metrics import Metrics
 from advisor.chat import ChatService
 from advisor.config import Settings
-from advisor.index import Index
 
 if TYPE_CHECKING:
     from advisor.api.admission import ModelGate
@@ -35,11 +32,5 @@ class AppState:
     def build(self) -> str | None:
         """The served index's build id, taken from the service when not yet known."""
         if self.index_build is None and self.service is not None:
-            self.index_build = index_build(self.service.retriever.index)
+            self.index_build = self.service.catalog.build_id
         return self.index_build
-
-
-def index_build(index: Index) -> str:
-    """The build id of a loaded index: its manifest's, else its folder's name."""
-    folder = Path(os.path.realpath(index.path)).name.lstrip(".")
-    return str(index.manifest.get("build_id") or folder)

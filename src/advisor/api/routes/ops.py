@@ -27,7 +27,7 @@ async def readyz(state: StateDep, response: Response) -> dict[str, object]:
     return {
         "ready": ready,
         "error": state.error,
-        "chunks": len(service.retriever.index.chunks) if service else 0,
+        "chunks": service.catalog.size if service else 0,
         "model": getattr(service.generator, "name", None) if service else None,
         "index": state.build(),
     }

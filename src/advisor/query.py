@@ -1,0 +1,60 @@
+"""A question made standalone: the text searched, the careers it is about, and how strongly
+each named career's passages are preferred."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.careers import CareerMatcher, CareerMention
+
+_TRANSITION = re.compile(
+    r"\b(switch\w*|mov(e|ing) (in)?to|transition\w*|becom(e|ing)|go(ing)? (in)?to|get into|"
+    r"pivot\w*|chang(e|ing) (careers?|roles?|to)|want to (go|be|do|work)|from .{1,40} to)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question made standalone: the text searched and the careers it is about."""
+
+    question: str
+    text: str
+    careers: tuple[CareerMention, ...]
+    inherited: bool = False
+    #: The embedding of ``text``, once computed, so one answer encodes its query once.
+    vector: Any = field(default=None, compare=False, repr=False)
+
+
+def condense(careers: CareerMatcher, question: str, history: Sequence[str] = ()) -> Query:
+    """Make a follow-up standalone: it inherits the career of the conversation."""
+    own = careers.find(question)
+    if len(own) > 1 and _TRANSITION.search(question):
+        # Advice on a switch sits in the "from" career's document, under the target's name.
+        target = own[-1].name
+        text = f"{question} (switching careers to {target}: skills and training needed)"
+        return Query(question, text, tuple(own))
+    if own or not history:
+        return Query(question, question, tuple(own))
+    inherited = careers.find_in_conversation("", history)
+    if not inherited:
+        return Query(question, question, ())
+    names = " and ".join(c.name for c in inherited)
+    return Query(question, f"{names}: {question}", tuple(inherited), inherited=True)
+
+
+def career_preference(query: Query) -> dict[str, float]:
+    """How much each named career's passages are preferred (1 = fully).
+
+    In "I'm an X and want to become a Y" the advice lives in X's document (its
+    "Switching Careers" section), so the first career named leads.
+    """
+    if not query.careers:
+        return {}
+    if len(query.careers) > 1 and _TRANSITION.search(query.question):
+        first = query.careers[0].doc_id
+        return {c.doc_id: (1.0 if c.doc_id == first else 0.3) for c in query.careers}
+    return {c.doc_id: 1.0 for c in query.careers}
