@@ -27,6 +27,8 @@ from advisor.wiring import chat_service_for
 
 
 def value(text: str) -> Any:
+    if text in ("True", "False"):
+        return text == "True"
     for kind in (int, float):
         try:
             return kind(text)
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     names = list(grid)
     print("| " + " | ".join([*names, "in lead", "in answer", "chars p50", "p90", "fit@3"]) + " |")
     print("|" + "---|" * (len(names) + 5))
-    base = service.settings.compose
+    base = service.composer.settings
     for combo in itertools.product(*grid.values()):
         settings: ComposeSettings = replace(base, **dict(zip(names, combo, strict=True)))
         composer = Composer(retriever=retriever, prompts=service.prompts, settings=settings)

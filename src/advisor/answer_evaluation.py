@@ -1,5 +1,6 @@
 """Answer benchmark: every case through the chat service -> evidence, citation, refusal,
-support and streaming figures (defined in the README, "Answer figures")."""
+support and streaming figures (defined in the README, "Answer figures"). The case files and
+the evidence matching are in ``advisor.answer_cases``."""
 
 from __future__ import annotations
 
@@ -11,19 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor.answer_cases import (
+    LEAD_CHARS,
+    FitCase,
+    contains_evidence,
+    has_fit_cases,
+    lead_text,
+    load_fit,
+    load_offtopic,
+)
 from advisor.chat import ChatService, Mode
 from advisor.checks import support
-from advisor.errors import EvaluationError
-from advisor.evaluation import Case, doc_id_of, is_relevant, load_cases
-from advisor.text import (
-    CITATION,
-    cited_numbers,
-    fold,
-    fold_space,
-    key_terms,
-    strip_citations,
-    terms,
-)
+from advisor.evaluation import Case, is_relevant, load_cases
+from advisor.text import CITATION, cited_numbers
 from advisor.types import Answer, Turn
 
 ANSWER_KEYS = (
@@ -43,18 +44,6 @@ ANSWER_KEYS = (
     "model_sentence_share",
     "fit_hit@3",
 )
-LEAD_CHARS = 300
-
-
-@dataclass(frozen=True)
-class FitCase:
-    """A "which career fits me?" question and the careers that fit (doc ids)."""
-
-    case_id: str
-    question: str
-    acceptable: tuple[str, ...]
-
-
 @dataclass(frozen=True)
 class AnswerResult:
     """One case's answer and what it was judged to contain."""
@@ -75,63 +64,6 @@ class AnswerResult:
     def stream_equals_final(self) -> bool:
         """The streamed tokens join to exactly the final answer."""
         return self.streamed == self.answer.text
-
-
-def load_offtopic(path: Path) -> list[str]:
-    """Questions the documents do not cover (JSONL with ``question``)."""
-    questions: list[str] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            questions.append(str(json.loads(line)["question"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvaluationError(f"{path}:{n}: not a valid off-topic case ({exc})") from exc
-    return questions
-
-
-def has_fit_cases(path: Path) -> bool:
-    """Whether a case file holds "which career fits me" cases (an ``acceptable`` list)."""
-    try:
-        first = next(line for line in path.read_text(encoding="utf-8").splitlines() if line)
-        return "acceptable" in json.loads(first)
-    except (OSError, UnicodeDecodeError, StopIteration, ValueError, TypeError):
-        return False
-
-
-def load_fit(path: Path) -> list[FitCase]:
-    """Fit cases (JSONL with ``id``, ``question``, ``acceptable`` file names)."""
-    cases: list[FitCase] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            docs = tuple(doc_id_of(str(d)) for d in raw["acceptable"])
-            if not docs or not str(raw["question"]).strip():
-                raise ValueError("empty question or acceptable list")
-            cases.append(FitCase(str(raw["id"]), str(raw["question"]), docs))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvaluationError(f"{path}:{n}: not a valid fit case ({exc})") from exc
-    return cases
-
-
-def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
-    """The answer holds an evidence string, or all of its numbers and key terms."""
-    answer = fold(text)
-    for item in evidence:
-        if fold(item) in answer:
-            return True
-        numbers, words = key_terms(item)
-        found_numbers, found_words = terms(answer)
-        if (numbers or words) and numbers <= found_numbers and words <= found_words:
-            return True
-    return False
-
-
-def lead_text(text: str) -> str:
-    """The first ``LEAD_CHARS`` characters of an answer, citation markers out, whitespace folded."""
-    return fold_space(strip_citations(text))[:LEAD_CHARS]
 
 
 def unsupported(answer: Answer, min_share: float) -> tuple[str, ...]:
@@ -288,6 +220,7 @@ def summarize(results: Sequence[AnswerResult]) -> dict[str, float | int | None]:
 
 __all__ = [
     "ANSWER_KEYS",
+    "LEAD_CHARS",
     "AnswerResult",
     "FitCase",
     "case_record",

@@ -10,12 +10,14 @@ Comparisons, transitions and "which career fits me" have their own shapes.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from advisor import shapes
 from advisor.checks import named_things
-from advisor.kinds import ASPECTS, aspects_of, heading_match, is_compare, is_fit
+from advisor.kinds import aspects_of, heading_match, is_compare, is_fit
+from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.query import Query
 from advisor.retriever import Retriever
@@ -36,10 +38,13 @@ class ComposeSettings:
     figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
     label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
     specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
+    specific_listing: bool = True  # ... only when the question asks which things
     line_chars: int = 400  # the best sentence brings the rest of its line (bullet) up to this
-    head_chars: int = 120  # ... those before it only this short together
+    head_chars: int = 160  # ... those before it only this short together
+    head_cut: bool = True  # ... else the line's first sentence cut to that length
     trim_chars: int = 300  # a lead sentence longer than this is cut to the clauses that answer
-    second_margin: float = 0.1  # a runner-up this close to the best joins the lead
+    second_margin: float = 0.1  # a runner-up from another line this close to the best joins
+    lines: int = 2  # ... up to this many lines in all
     lead_chars: int = 400  # ... if the lead stays this short
     details: int = 4
     details_per_passage: int = 2
@@ -121,7 +126,9 @@ class Composer:
         preface = ""
         if pair is not None:
             kind = "transition"
-            lead = shapes.carry_over(self, query, lead, pair[0])
+            source, target = pair
+            item = shapes.switch_item(self, query, source, target, kinds[-1]) if source else []
+            lead = shapes.carry_over(self, query, item or lead, source)
         elif kind == "pay":
             preface = shapes.pay_note(self, query, lead, named)
         details = tuple(self.details(ranked, lead))
@@ -137,6 +144,7 @@ class Composer:
         s = self.settings
         out: list[Quote] = []
         asked = set(content_stems(query.question))
+        listing = bool(_LISTING.search(query.question))
         for ks in self.retriever.key_sentences(query, [h.chunk for h in hits]):
             if not math.isfinite(ks.score):
                 continue
@@ -153,44 +161,59 @@ class Composer:
             if label and (_label_asked(label, asked)
                           or self.sections.names_other(label, hit.chunk.doc_id, named)):
                 score += s.label_weight
-            score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
+            if listing or not s.specific_listing:
+                score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
             out.append(Quote(hit, ks.text, ks.position, score, label, line))
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out
 
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
         """The best sentence with the rest of its line (a bullet is one piece of advice) as far
-        as ``line_chars`` allows, then a close runner-up from another line."""
+        as ``line_chars`` allows, then a close runner-up from another line; long sentences cut
+        to the clauses that answer."""
         s = self.settings
+        asked = set(content_stems(question))
         best = ranked[0]
-        lead = self.line_of(best, ranked, s.line_chars)
-        if s.second_margin > 0:
-            taken = {(q.hit.chunk.chunk_id, q.line) for q in lead}
-            other = [q for q in ranked if (q.hit.chunk.chunk_id, q.line) not in taken][:1]
-            size = sum(len(q.text) for q in lead)
-            if other and best.score - other[0].score <= s.second_margin:
-                more = self.line_of(other[0], ranked, s.lead_chars - size)
-                if size + sum(len(q.text) for q in more) <= s.lead_chars:
-                    lead += more
-        if s.trim_chars:
-            asked = set(content_stems(question))
-            lead = [replace(q, text=trim(q.text, q.label, asked, s.trim_chars)) for q in lead]
+        lead = self.line_of(best, ranked, s.line_chars, asked)
+        taken = {(best.hit.chunk.chunk_id, best.line)}
+        size = sum(len(q.text) for q in lead)
+        for other in ranked:
+            if len(taken) >= s.lines or best.score - other.score > s.second_margin:
+                break
+            if (other.hit.chunk.chunk_id, other.line) in taken:
+                continue
+            more = self.line_of(other, ranked, s.lead_chars - size, asked)
+            grown = size + sum(len(q.text) for q in more)
+            if grown <= s.lead_chars:
+                lead += more
+                size = grown
+                taken.add((other.hit.chunk.chunk_id, other.line))
         return lead
 
-    def line_of(self, best: Quote, ranked: Sequence[Quote], room: int) -> list[Quote]:
-        """``best`` and the other sentences of its line while they fit in ``room`` characters:
-        those before it only if together no longer than ``head_chars`` (the fact stays near
-        the top), those after it nearest first."""
+    def line_of(self, best: Quote, ranked: Sequence[Quote], room: int,
+                asked: set[str]) -> list[Quote]:
+        """``best`` and the other sentences of its line while they fit in ``room`` characters,
+        each cut to the clauses that answer: the line's head sentences (its label and what
+        follows sentences refer back to) cut to ``head_chars`` so the fact stays near the top,
+        those after it nearest first."""
+        s = self.settings
+
+        def cut(q: Quote, limit: int) -> Quote:
+            return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
+
         line = [q for q in ranked if q.hit is best.hit and q.line == best.line and q is not best]
         before = sorted((q for q in line if q.position < best.position), key=lambda q: q.position)
         after = sorted((q for q in line if q.position > best.position), key=lambda q: q.position)
-        chosen = [best]
-        size = len(best.text)
+        chosen = [cut(best, s.trim_chars)]
+        size = len(chosen[0].text)
+        if before and sum(len(q.text) for q in before) > s.head_chars:
+            before = [cut(before[0], s.head_chars)] if s.head_cut else []
         head = sum(len(q.text) for q in before)
-        if before and head <= self.settings.head_chars and size + head <= room:
+        if before and head <= s.head_chars and size + head <= room:
             chosen += before
             size += head
         for q in after:
+            q = cut(q, s.trim_chars)
             if size + len(q.text) > room:
                 break
             chosen.append(q)
@@ -291,10 +314,18 @@ def trim(text: str, label: str, asked: set[str], limit: int) -> str:
     return (lead_in + ("… " if a > start else "") + body + ("…" if b < len(text) else "")).strip()
 
 
+_LISTING = re.compile(r"\b(?:which|what)\b(?! is\b| does\b| do\b)|\bname some\b|\blist\b", re.I)
+
+
+def label_share(label: str, asked: set[str]) -> float:
+    """The share of a bold label's words (its parenthesis and "to" left out) the question uses."""
+    words = set(content_stems(label.split("(")[0])) - {"to"}
+    return len(words & asked) / len(words) if words else 0.0
+
+
 def _label_asked(label: str, asked: set[str]) -> bool:
     """A bold label whose words the question all uses ("To Cloud Engineer", "Game Jams")."""
-    words = set(content_stems(label.split("(")[0])) - {"to"}
-    return bool(words) and words <= asked
+    return label_share(label, asked) == 1.0
 
 
 def _headings(q: Quote) -> tuple[str, ...]:

@@ -80,6 +80,12 @@ class WriterSettings(BaseModel):
     timeout: float = Field(
         30.0, gt=0, description="Seconds before a generation is stopped and falls back."
     )
+    attempts: int = Field(
+        3,
+        ge=1,
+        description="Tries of the model while none of its sentences passes the check, each in "
+        "another wording of the task (prompts/lead_retries.yaml).",
+    )
 
 
 class ChatSettings(BaseModel):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from advisor.kinds import ASPECTS, FOLLOW_UPS, article, heading_match
+from advisor.kinds import article, heading_match
+from advisor.kinds_aspects import ASPECTS, FOLLOW_UPS
 from advisor.retriever import Retriever
 from advisor.text import passage_sentences
 from advisor.types import Chunk

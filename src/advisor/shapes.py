@@ -9,8 +9,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from advisor.kinds import interests, places_in, under
+from advisor.kinds_aspects import ASPECTS
 from advisor.query import Query
 from advisor.sections import MONEY
+from advisor.text import content_stems
 from advisor.types import Hit
 
 if TYPE_CHECKING:
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
 _SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b",
                         re.I)
 _BECOME = re.compile(r"\b(?:become|be an?|go|move|get|want|switch|transition|pivot)\b", re.I)
+_BECOME_OTHER = re.compile(r"\bbecom(?:e|ing)\b", re.I)
+_MOVES = re.compile(r"s?\s+(?:\w+\s+)?(?:becom|switch|transition|pivot|retrain|mov\w+ (?:in)?to\b)",
+                    re.I)
 #: Sections that describe other careers or reading, not what this job is like.
 NOT_ABOUT_THE_JOB = ("switching careers", "transition", "transferable", "future reading", "prompts")
 
@@ -31,14 +36,19 @@ def transition_pair(
     q = query.question
     if len(named) >= 2 and ("transition" in kinds or (_SELF_ROLE.search(q) and _BECOME.search(q))):
         return named[0], named[-1]
-    if "transition" not in kinds:
-        return None
     if not named:
-        return None, None
-    before = q[: query.careers[0].position]
-    if _SELF_ROLE.search(before[-25:]) and not query.inherited:
-        return named[0], None
-    return None, named[0]
+        return (None, None) if "transition" in kinds else None
+    first = query.careers[0]
+    at = first.position
+    # The source is the career the student is ("I'm a ...") or the one that moves ("can a
+    # support engineer become ...").
+    moves = _MOVES.match(q[at + len(first.alias):])
+    own = bool(_SELF_ROLE.search(q[:at][-25:]) or moves) and not query.inherited
+    if "transition" not in kinds:
+        # "I'm a QA engineer hoping to become a UX designer": a switch to a job the corpus
+        # may not describe.
+        return (named[0], None) if own and _BECOME_OTHER.search(q[at:]) else None
+    return (named[0], None) if own else (None, named[0])
 
 
 def compare(composer: Composer, query: Query, docs: Sequence[str],
@@ -59,11 +69,38 @@ def compare(composer: Composer, query: Query, docs: Sequence[str],
     return Composition(kind="compare", lead=tuple(lead), details=tuple(details))
 
 
+def switch_item(composer: Composer, query: Query, source: str, target: str | None,
+                kind: str) -> list[Quote]:
+    """The item of the source career's switching sections about the target ("To Full Stack
+    Developer: Learn frontend ..." for what a switch takes, "Full Stack Developer (Expand to
+    Frontend): ..." for the path): its line, or [] when no item names the target. A target the
+    corpus does not describe counts as named when most words of the item's label are asked."""
+    from advisor.compose import label_share
+
+    chunks = [c for c in composer.sections.chunks_of(source)
+              if under(c.heading_path, ASPECTS[kind].headings)]
+    hits = [Hit(c, 0.0, i) for i, c in enumerate(chunks, 1)]
+    ranked = composer.rank(query, hits, [kind], [target] if target else [])
+    asked = set(content_stems(query.question)) - set(content_stems(composer.sections.name(source)))
+    for quote in ranked:
+        if not quote.label:
+            continue
+        if target is not None:
+            named = {m.doc_id for m in composer.retriever.careers.find(quote.label)}
+            if target not in named:
+                continue
+        elif label_share(quote.label, asked) < 0.5:
+            continue
+        return composer.line_of(quote, ranked, composer.settings.line_chars,
+                                set(content_stems(query.question)))
+    return []
+
+
 def carry_over(composer: Composer, query: Query, lead: list[Quote],
                source: str | None) -> list[Quote]:
     """A transition: the target's requirements (the lead), then what carries over from the
     source career (its "Skills Transferable to Other Roles")."""
-    lead = lead[:1]
+    lead = [q for q in lead if q.hit is lead[0].hit and q.line == lead[0].line]  # its line
     if source is None or under((*lead[0].hit.chunk.heading_path, lead[0].label), ["transferable"]):
         return lead
     chunks = [c for c in composer.sections.chunks_of(source)

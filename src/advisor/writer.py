@@ -19,13 +19,14 @@ from advisor.checks import (
 )
 from advisor.compose import Quote
 from advisor.config import WriterSettings
+from advisor.errors import BusyError
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
 from advisor.text import SENTENCE_BREAK, content_stems, plain_text, strip_citations
 from advisor.types import Dropped
 
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
-_OPENER = re.compile(r"^\s*(?:answer|a)\s*:\s*", re.I)
+_OPENER = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|a)\s*:\s*", re.I)
 _END = re.compile(r"[.!?][\"')\]]*$")
 
 
@@ -43,7 +44,13 @@ class LeadWriter:
         self.prompts = prompts
         self.settings = settings or WriterSettings()
         self.examples = list(prompts.data("lead_examples.yaml") or [])
+        retries = (prompts.folder / "lead_retries.yaml").is_file()
+        self.retries: list[dict[str, str]] = (
+            list(prompts.data("lead_retries.yaml") or []) if retries else []
+        )
         self.probes = leak_probes(prompts.source("lead_system.j2"))
+        for retry in self.retries:
+            self.probes += leak_probes(" ".join(map(str, retry.values())))
 
     def messages(self, question: str, quotes: Sequence[Quote]) -> list[dict[str, str]]:
         """Instruction, worked examples, and the lead quote with the question (within budget)."""
@@ -71,10 +78,21 @@ class LeadWriter:
             shots += shot
         return [{"role": "system", "content": system}, *shots, {"role": "user", "content": user}]
 
-    def open(self, question: str, quotes: Sequence[Quote]) -> Iterator[str]:
+    def retry(self, attempt: int, question: str, quotes: Sequence[Quote]) -> list[dict[str, str]]:
+        """The messages of a later try (``attempt`` >= 1): the task in another wording."""
+        messages = self.messages(question, quotes)
+        retry = self.retries[attempt - 1]
+        user = dict(messages[-1])
+        if retry.get("suffix"):
+            user["content"] += "\n" + str(retry["suffix"])
+        if retry.get("system"):
+            return [{"role": "system", "content": str(retry["system"])}, user]
+        return [*messages[:-1], user]
+
+    def open(self, question: str, quotes: Sequence[Quote], attempt: int = 0) -> Iterator[str]:
         """Start the model (raises BusyError at once when its queue is full)."""
         return self.generator.stream(
-            self.messages(question, quotes),
+            self.retry(attempt, question, quotes) if attempt else self.messages(question, quotes),
             max_tokens=self.settings.max_tokens,
             stop=_STOP,
             timeout=self.settings.timeout,
@@ -85,19 +103,30 @@ class LeadWriter:
     ) -> Iterator[tuple[str | None, Dropped | None]]:
         """Each sentence of the model as it completes: (the sentence with its citation, None)
         when it passes, (None, why) when it does not; the model is stopped (and freed) after
-        ``sentences`` kept ones. GenerationError passes through."""
+        ``sentences`` kept ones. While none has passed, the model tries again in the other
+        wordings of ``lead_retries.yaml`` (up to ``attempts`` tries in all; a full queue ends
+        the tries). GenerationError passes through."""
         kept = 0
-        try:
-            for sentence in self.sentences(pieces):
-                text, drop = self.judge(sentence, question, quotes)
-                yield text, drop
-                kept += text is not None
-                if kept >= self.settings.sentences:
-                    break
-        finally:
-            close = getattr(pieces, "close", None)
-            if close:
-                close()
+        tries = min(self.settings.attempts, 1 + len(self.retries))
+        for attempt in range(tries):
+            if attempt:
+                try:
+                    pieces = self.open(question, quotes, attempt)
+                except BusyError:
+                    return
+            try:
+                for sentence in self.sentences(pieces):
+                    text, drop = self.judge(sentence, question, quotes)
+                    yield text, drop
+                    kept += text is not None
+                    if kept >= self.settings.sentences:
+                        break
+            finally:
+                close = getattr(pieces, "close", None)
+                if close:
+                    close()
+            if kept:
+                return
 
     def sentences(self, pieces: Iterator[str]) -> Iterator[str]:
         """The model's text cut into sentences as they complete; a cut-off tail is marked by
