@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.compose import MONEY, trim
 from advisor.kinds import aspects_of, interests, is_compare, is_fit, places_in, smalltalk
+from advisor.quotes import trim
+from advisor.sections import MONEY
 from advisor.text import content_stems
 
 

@@ -39,7 +39,10 @@ def _top_level_imports(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         names: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == "advisor":
+            names = [f"advisor.{alias.name}" for alias in node.names
+                     if alias.name.islower() and not alias.name.startswith("_")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]

@@ -10,9 +10,8 @@ Comparisons, transitions and "which career fits me" have their own shapes.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from advisor import shapes
 from advisor.checks import named_things
@@ -20,6 +19,7 @@ from advisor.kinds import aspects_of, heading_match, is_compare, is_fit
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.query import Query
+from advisor.quotes import LISTING, Composition, Quote, label_asked, trim
 from advisor.retriever import Retriever
 from advisor.sections import MONEY, Sections
 from advisor.text import content_stems
@@ -52,38 +52,6 @@ class ComposeSettings:
     fit_careers: int = 3
     fit_pool: int = 40
     suggestions: int = 3
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A sentence of a passage chosen for the answer."""
-
-    hit: Hit
-    text: str
-    position: int
-    score: float
-    label: str = ""
-    line: int = 0
-    name: str = ""  # shown before it: the career (fit, compare) or what it is (transition)
-    number: int = 0  # its citation number, once numbered
-
-
-@dataclass(frozen=True)
-class Composition:
-    """What an answer is made of, before any model writes."""
-
-    kind: str
-    lead: tuple[Quote, ...]
-    details: tuple[Quote, ...] = ()
-    careers: tuple[str, ...] = ()
-    suggestions: tuple[str, ...] = ()
-    preface: str = ""
-    hits: tuple[Hit, ...] = field(default=())  # cited passages in citation-number order
-
-    @property
-    def listed(self) -> bool:
-        """One lead line per career (fit, compare) rather than running sentences."""
-        return self.kind in ("fit", "compare")
 
 
 class Composer:
@@ -144,7 +112,7 @@ class Composer:
         s = self.settings
         out: list[Quote] = []
         asked = set(content_stems(query.question))
-        listing = bool(_LISTING.search(query.question))
+        listing = bool(LISTING.search(query.question))
         for ks in self.retriever.key_sentences(query, [h.chunk for h in hits]):
             if not math.isfinite(ks.score):
                 continue
@@ -158,7 +126,7 @@ class Composer:
                 score += s.named_weight
             if "pay" in kinds and MONEY.search(ks.text):
                 score += s.figure_weight
-            if label and (_label_asked(label, asked)
+            if label and (label_asked(label, asked)
                           or self.sections.names_other(label, hit.chunk.doc_id, named)):
                 score += s.label_weight
             if listing or not s.specific_listing:
@@ -280,52 +248,6 @@ class Composer:
     def starters(self) -> list[str]:
         """First questions to ask (for small talk and answers about no one career)."""
         return [*self.sections.starters(), self.prompts.render("fit_starter.j2")]
-
-
-def trim(text: str, label: str, asked: set[str], limit: int) -> str:
-    """A long sentence cut to its run of clauses that holds most of the question's words (the
-    bold label kept), with "…" where text was left out."""
-    if len(text) <= limit:
-        return text
-    labelled = label and text.startswith(label) and text[len(label) :][:1] == ":"
-    start = len(label) + 1 if labelled else 0
-    spans, depth, begin = [], 0, start
-    for i, ch in enumerate(text):
-        depth += ch == "("
-        depth -= ch == ")" and depth > 0
-        if depth == 0 and text[i : i + 2] in (", ", "; ") and i > begin:
-            spans.append((begin, i))
-            begin = i + 2
-    spans.append((begin, len(text)))
-    words = [asked & set(content_stems(text[a:b])) for a, b in spans]
-    best = (-1, 0, 0)
-    for i in range(len(spans)):
-        found: set[str] = set()
-        for j in range(i, len(spans)):
-            if spans[j][1] - spans[i][0] > limit - start and j > i:
-                break
-            found |= words[j]
-            if len(found) > best[0]:
-                best = (len(found), i, j)
-    _, i, j = best
-    a, b = spans[i][0], spans[j][1]
-    body = text[a:b].strip().rstrip(",;")
-    lead_in = text[:start].strip() + " " if start else ""
-    return (lead_in + ("… " if a > start else "") + body + ("…" if b < len(text) else "")).strip()
-
-
-_LISTING = re.compile(r"\b(?:which|what)\b(?! is\b| does\b| do\b)|\bname some\b|\blist\b", re.I)
-
-
-def label_share(label: str, asked: set[str]) -> float:
-    """The share of a bold label's words (its parenthesis and "to" left out) the question uses."""
-    words = set(content_stems(label.split("(")[0])) - {"to"}
-    return len(words & asked) / len(words) if words else 0.0
-
-
-def _label_asked(label: str, asked: set[str]) -> bool:
-    """A bold label whose words the question all uses ("To Cloud Engineer", "Game Jams")."""
-    return label_share(label, asked) == 1.0
 
 
 def _headings(q: Quote) -> tuple[str, ...]:

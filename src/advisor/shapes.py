@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from advisor.kinds import interests, places_in, under
 from advisor.kinds_aspects import ASPECTS
 from advisor.query import Query
+from advisor.quotes import Composition, Quote, label_share
 from advisor.sections import MONEY
 from advisor.text import content_stems
 from advisor.types import Hit
 
 if TYPE_CHECKING:
-    from advisor.compose import Composer, Composition, Quote
+    from advisor.compose import Composer
 
 _SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b",
                         re.I)
@@ -54,8 +55,6 @@ def transition_pair(
 def compare(composer: Composer, query: Query, docs: Sequence[str],
             kinds: Sequence[str]) -> Composition:
     """The same aspect of two careers, each from its own document."""
-    from advisor.compose import Composition
-
     aspect = [k for k in kinds if k != "transition"] or ["work"]
     lead: list[Quote] = []
     details: list[Quote] = []
@@ -75,8 +74,6 @@ def switch_item(composer: Composer, query: Query, source: str, target: str | Non
     Developer: Learn frontend ..." for what a switch takes, "Full Stack Developer (Expand to
     Frontend): ..." for the path): its line, or [] when no item names the target. A target the
     corpus does not describe counts as named when most words of the item's label are asked."""
-    from advisor.compose import label_share
-
     chunks = [c for c in composer.sections.chunks_of(source)
               if under(c.heading_path, ASPECTS[kind].headings)]
     hits = [Hit(c, 0.0, i) for i, c in enumerate(chunks, 1)]
@@ -130,8 +127,6 @@ def pay_note(composer: Composer, query: Query, lead: Sequence[Quote],
 def fit(composer: Composer, query: Query) -> Composition:
     """Up to ``fit_careers`` careers whose passages best match what the student enjoys, best
     first, each with its best sentence (from its own document) as the reason."""
-    from advisor.compose import Composition
-
     s = composer.settings
     careers = composer.sections.careers()
     interest, hits = composer.retriever.search(interests(query.question), k=s.fit_pool,

@@ -17,11 +17,11 @@ from advisor.checks import (
     repeats_question,
     support,
 )
-from advisor.compose import Quote
 from advisor.config import WriterSettings
 from advisor.errors import BusyError
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
+from advisor.quotes import Quote
 from advisor.text import SENTENCE_BREAK, content_stems, plain_text, strip_citations
 from advisor.types import Dropped
 
