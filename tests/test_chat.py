@@ -101,18 +101,19 @@ def test_an_unsupported_model_sentence_is_dropped_and_never_streamed(make_servic
 def test_the_model_tries_again_in_another_wording_while_nothing_passes(make_service, scripted):
     model = scripted("An assistant keeper starts at 35,000 crowns a year.",
                      "An assistant keeper starts at 28,500 crowns a year.")
-    events, answer = run(make_service(model), PAY)
+    retrying = WriterSettings(attempts=3)
+    events, answer = run(make_service(model, writer=retrying), PAY)
     assert len(model.calls) == 2 and model.calls[1] != model.calls[0]
     assert model.calls[1][-1]["content"].startswith(model.calls[0][-1]["content"])  # same text
     assert [d.reason.split(":")[0] for d in answer.dropped] == ["number not in the passage"]
     assert answer.model_sentences == ("An assistant keeper starts at 28,500 crowns a year. [1]",)
     assert streamed(events) == answer.text
     wrong = scripted("An assistant keeper starts at 35,000 crowns a year.")
-    _, answer = run(make_service(wrong), PAY)
+    _, answer = run(make_service(wrong, writer=retrying), PAY)
     assert len(wrong.calls) == 3 and len(answer.dropped) == 3 and answer.text == answer.lead
     once = scripted("An assistant keeper starts at 35,000 crowns a year.")
-    run(make_service(once, writer=WriterSettings(attempts=1)), PAY)
-    assert len(once.calls) == 1
+    run(make_service(once), PAY)
+    assert len(once.calls) == 1  # the default: one try
 
 
 def test_the_model_is_stopped_after_two_kept_sentences(make_service, scripted):
