@@ -275,3 +275,13 @@ def test_real_model_concurrent_questions_get_their_own_answers(real_service):
     assert set(results) == set(questions)
     for doc, answer in results.items():
         assert answer.citations[0].doc_id == doc
+
+
+def test_a_model_sentence_is_checked_against_what_the_model_was_shown(make_service, scripted):
+    """Words of the passage outside the quote the model restates are no support: "relief" and
+    "supernumerary" keepers sit in the same passage, on another line than the pay figure."""
+    model = scripted("Relief keepers and supernumerary keepers start at 28,500 crowns a year.")
+    _, answer = run(make_service(model), PAY)
+    assert "28,500 crowns" in answer.lead and "Supernumerary" not in answer.lead
+    assert answer.model_sentences == ()
+    assert answer.dropped and "not in the passage" in answer.dropped[0].reason

@@ -61,10 +61,7 @@ class LeadWriter:
             while len(words) > 1 and count(" ".join(words)) > s.question_tokens:
                 words = words[: int(len(words) * 0.8)]
             question = " ".join(words)
-        # The lead's first line only: the shorter the text, the closer a small model keeps to it.
-        first = [q for q in quotes if q.hit is quotes[0].hit and q.line == quotes[0].line]
-        text = " ".join(q.text for q in first or quotes)
-        user = self.prompts.render("lead_user.j2", text=text, question=question)
+        user = self.prompts.render("lead_user.j2", text=shown(quotes), question=question)
         system = self.prompts.render("lead_system.j2")
         shots: list[dict[str, str]] = []
         for ex in self.examples:
@@ -160,11 +157,17 @@ class LeadWriter:
             theirs = set(content_stems(q.text)) - set(content_stems(q.label))
             if theirs and len(mine & theirs) / len(theirs) >= self.settings.copy_overlap:
                 return None, Dropped(said, "repeats the quote")  # it adds nothing
-        reason = ""
-        for q in quotes:
-            passage = f"{q.hit.chunk.heading}: {plain_text(q.hit.chunk.text)}"
-            verdict = support(said, passage, question, min_share=self.settings.min_share)
-            if verdict.ok:
-                return f"{said} [{q.number}]", None
-            reason = reason or verdict.reason
-        return None, Dropped(said, reason)
+        # Checked against what the model was shown (and where it stands), not the whole
+        # passage: words of the passage the model never saw are no support for a claim.
+        seen = f"{quotes[0].hit.chunk.heading}: {plain_text(shown(quotes))}"
+        verdict = support(said, seen, question, min_share=self.settings.min_share)
+        if verdict.ok:
+            return f"{said} [{quotes[0].number}]", None
+        return None, Dropped(said, verdict.reason)
+
+
+def shown(quotes: Sequence[Quote]) -> str:
+    """The text the model restates: the lead's first line only (the shorter the text, the
+    closer a small model keeps to it)."""
+    first = [q for q in quotes if q.hit is quotes[0].hit and q.line == quotes[0].line]
+    return " ".join(q.text for q in first or quotes)
