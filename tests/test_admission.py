@@ -16,7 +16,7 @@ from advisor.api.admission import BUSY_MODE, BUSY_NOTICE, ModelGate
 from advisor.api.app import create_app
 from advisor.config import ChatSettings, Settings
 from advisor.errors import BusyError
-from advisor.generator_queue import Pieces, RequestQueue
+from advisor.generator_queue import Pieces, Queued, RequestQueue
 
 QUESTION = "What does an assistant lighthouse keeper earn at the start?"
 
@@ -100,8 +100,9 @@ def test_true_overload_is_a_503() -> None:
     assert g.decide(service(generator=model), None).busy
 
 
-class HeldModel:
-    """A one-slot model whose generation waits for ``release``: the queue behind it is real."""
+class HeldModel(Queued):
+    """A one-slot model whose generation waits for ``release``: the queue behind it (and what
+    the gate reads of it, through ``Queued``) is real."""
 
     name = "held"
     context_size = 2048
@@ -110,18 +111,6 @@ class HeldModel:
         self.queue = RequestQueue(size=4)
         self.release = threading.Event()
         self.started = threading.Event()
-
-    @property
-    def queue_depth(self) -> int:
-        return self.queue.queue_depth
-
-    @property
-    def concurrency(self) -> int:
-        return self.queue.slots
-
-    @property
-    def mean_seconds(self) -> float | None:
-        return self.queue.mean_seconds
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
