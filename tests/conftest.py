@@ -53,6 +53,7 @@ SITE_URL = Settings.model_fields["site_url"].default
 
 sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
 from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
+from processes import free_port, server_process  # noqa: E402
 
 BuildFn = Callable[..., BuildReport]
 
@@ -112,13 +113,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 def default_chunker() -> ChunkerSettings:
     """The chunker the CLI uses when no ADVISOR_CHUNK_TOKENS is set."""
     return ChunkerSettings(max_tokens=Settings.model_fields["chunk_tokens"].default)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
@@ -412,10 +406,6 @@ def extractive_server(
     """`advisor serve` in its own process on 127.0.0.1 over a copy of the MiniLM fixture index,
     extractive (no model): for floods and fuzzing, which need a server that is not sharing
     this process's CPU time and GIL. Stopped at the end of the session."""
-    import subprocess
-
-    import httpx
-
     root = tmp_path_factory.mktemp("extractive-server")
     index_dir = root / "indexes"
     shutil.copytree(fixture_index_dir, index_dir, symlinks=True)
@@ -431,34 +421,12 @@ def extractive_server(
         "ADVISOR_SEARCH_QUEUE_SIZE": "16",
     }
     env.pop("ADVISOR_INDEX_NAME", None)
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "advisor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "advisor.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the extractive server did not start: {(root / 'server.log').read_text()}"
-                )
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
+    with server_process(command, ready_url=url + "/readyz", log_path=root / "server.log",
+                        seconds=240, what="the extractive server", env=env, cwd=root):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -481,7 +449,6 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     user (``nobody`` when the tests run as root: postgres refuses root); stopped at the end.
     Yields the URL of its ``postgres`` database (user ``advisor``, trust auth on loopback)."""
     import pwd
-    import socket
     import subprocess
     import tempfile
 

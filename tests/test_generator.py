@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -13,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from processes import free_port, server_process
 
 from advisor.errors import BusyError, GenerationError, ModelError
 from advisor.generator import LlamaCppGenerator, default_model_path
@@ -204,13 +203,6 @@ def test_queue_waits_in_line_and_times_out_while_waiting() -> None:
 # --- OpenAI-compatible path ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server_url(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("sse_starlette", reason="needs llama-cpp-python[server]")
@@ -219,30 +211,10 @@ def server_url(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
     command += ["--n_threads", "2", "--model_alias", "advisor"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server not up in 60 s: {log_path.read_text()[-2000:]}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+    url = f"http://127.0.0.1:{port}"
+    with server_process(command, ready_url=f"{url}/v1/models", log_path=log_path, seconds=60,
+                        what="llama_cpp.server"):
+        yield url
 
 
 def test_streams_from_llama_cpp_server(server_url: str) -> None:
@@ -383,30 +355,10 @@ def counting_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) 
     port = free_port()
     log_path = tmp_path_factory.mktemp("counting") / "server.log"
     command = [sys.executable, "-c", COUNTING_SERVER, str(model_path), str(port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"the counting server exited: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the counting server is not up: {log_path.read_text()[-2000:]}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+    url = f"http://127.0.0.1:{port}"
+    with server_process(command, ready_url=f"{url}/v1/models", log_path=log_path, seconds=90,
+                        what="the counting server"):
+        yield url
 
 
 def _ask_at_once(remote: OpenAICompatibleGenerator, n: int) -> list[str]:

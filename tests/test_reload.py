@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from processes import free_port, server_process
 
 from advisor.api.app import create_app
 from advisor.chat import ChatService
@@ -54,13 +53,6 @@ def write_career(corpus: Path, n: int) -> tuple[str, str]:
     text = NEW_CAREER.format(n=number, name=name, slug=slug, bird=bird, pay=f"{pay:,}", coin=coin)
     (corpus / f"{slug}.md").write_text(text, encoding="utf-8")
     return slug, coin
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -185,24 +177,15 @@ def test_sighup_reloads_a_running_advisor_serve(
            "ADVISOR_MODE": "extractive", "ADVISOR_RELOAD_S": "0", "ADVISOR_QUERY_LOG": "off"}
     command = [*fake_cli, "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 120)
-            before = build_id(url)
-            slug, coin = write_career(corpus_copy, 0)
-            build_fixture_index(index_copy, corpus_copy, embedder=words_embedder)
-            time.sleep(0.5)
-            assert build_id(url) == before  # ADVISOR_RELOAD_S=0: no polling
-            process.send_signal(signal.SIGHUP)
-            wait_for(lambda: build_id(url) != before, 30)
-            found = httpx.post(url + "/api/search",
-                               json={"query": f"apprentice salary in {coin}", "k": 1}).json()
-            assert found["results"][0]["doc_id"] == slug
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+    with server_process(command, ready_url=url + "/readyz", log_path=tmp_path / "serve.log",
+                        seconds=120, what="advisor serve", env=env) as process:
+        before = build_id(url)
+        slug, coin = write_career(corpus_copy, 0)
+        build_fixture_index(index_copy, corpus_copy, embedder=words_embedder)
+        time.sleep(0.5)
+        assert build_id(url) == before  # ADVISOR_RELOAD_S=0: no polling
+        process.send_signal(signal.SIGHUP)
+        wait_for(lambda: build_id(url) != before, 30)
+        found = httpx.post(url + "/api/search",
+                           json={"query": f"apprentice salary in {coin}", "k": 1}).json()
+        assert found["results"][0]["doc_id"] == slug
