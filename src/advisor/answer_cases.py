@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import EvaluationError
-from advisor.evaluation import doc_id_of
+from advisor.evaluation import doc_id_of, jsonl_records
 from advisor.text import fold, fold_space, key_terms, strip_citations, terms
 
 LEAD_CHARS = 300
@@ -29,11 +29,9 @@ class FitCase:
 def load_offtopic(path: Path) -> list[str]:
     """Questions the documents do not cover (JSONL with ``question``)."""
     questions: list[str] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, raw in jsonl_records(path, "a valid off-topic case"):
         try:
-            questions.append(str(json.loads(line)["question"]))
+            questions.append(str(raw["question"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise EvaluationError(f"{path}:{n}: not a valid off-topic case ({exc})") from exc
     return questions
@@ -51,11 +49,8 @@ def has_fit_cases(path: Path) -> bool:
 def load_fit(path: Path) -> list[FitCase]:
     """Fit cases (JSONL with ``id``, ``question``, ``acceptable`` file names)."""
     cases: list[FitCase] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, raw in jsonl_records(path, "a valid fit case"):
         try:
-            raw = json.loads(line)
             docs = tuple(doc_id_of(str(d)) for d in raw["acceptable"])
             if not docs or not str(raw["question"]).strip():
                 raise ValueError("empty question or acceptable list")

@@ -21,11 +21,11 @@ NOT_FIGURES = frozenset({"answerable"})
 def read_cases(path: Path) -> dict[str, dict[str, Any]]:
     """A ``--cases-out`` file as records by case id."""
     out: dict[str, dict[str, Any]] = {}
-    for place, record in jsonl_records(path, "a per-case answer record"):
+    for n, record in jsonl_records(path, "a per-case answer record"):
         try:
             out[str(record["id"])] = record
         except (KeyError, TypeError) as exc:
-            raise EvaluationError(f"{place}: not a per-case answer record ({exc})") from exc
+            raise EvaluationError(f"{path}:{n}: not a per-case answer record ({exc})") from exc
     if not out:
         raise EvaluationError(f"{path} holds no cases")
     return out

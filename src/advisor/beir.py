@@ -23,7 +23,7 @@ from typing import Any
 
 from advisor.chunking import count_tokens
 from advisor.errors import EvaluationError
-from advisor.evaluation import Case, is_relevant
+from advisor.evaluation import Case, is_relevant, jsonl_records
 from advisor.types import HEADING_SEP, Chunk
 
 CORPUS = "corpus.jsonl"
@@ -60,20 +60,10 @@ def folder_files(root: Path, split: str) -> tuple[Path, Path, Path]:
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Numbered JSON objects of a JSONL file, streamed; blank lines skipped."""
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    raw = json.loads(line)
-                except ValueError as exc:
-                    raise EvaluationError(f"{path}:{n}: not JSON ({exc})") from exc
-                if not isinstance(raw, dict):
-                    raise EvaluationError(f"{path}:{n}: not a JSON object")
-                yield n, raw
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"cannot read {path}: {exc}") from exc
+    for n, raw in jsonl_records(path, "a JSON object"):
+        if not isinstance(raw, dict):
+            raise EvaluationError(f"{path}:{n}: not a JSON object")
+        yield n, raw
 
 
 def entry_of(raw: Mapping[str, Any], where: str, *, count: bool = True) -> Entry:

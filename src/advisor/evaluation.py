@@ -84,28 +84,28 @@ class RunResult:
         return METRIC_KEYS if self.qrels is None else JUDGED_KEYS
 
 
-def jsonl_records(path: Path, what: str) -> Iterator[tuple[str, Any]]:
-    """The JSON value of each non-blank line of a JSONL file, with its place ("path:n") for
-    the caller's own error messages. An unreadable file or a line that is not JSON is an
-    ``EvaluationError`` that names ``what`` the file should hold."""
+def jsonl_records(path: Path, what: str) -> Iterator[tuple[int, Any]]:
+    """The JSON value of each non-blank line of a JSONL file with its line number, read as a
+    stream (a BEIR corpus may hold 100k passages). An unreadable file or a line that is not
+    JSON is an ``EvaluationError`` that names ``what`` the file should hold."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except ValueError as exc:
+                    raise EvaluationError(f"{path}:{n}: not {what} ({exc})") from exc
+                yield n, value
     except (OSError, UnicodeDecodeError) as exc:
         raise EvaluationError(f"cannot read {what} from {path}: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            raise EvaluationError(f"{path}:{n}: not {what} ({exc})") from exc
-        yield f"{path}:{n}", value
 
 
 def load_cases(path: Path) -> list[Case]:
     """Read a JSONL case file (single questions and conversations with ``turns``)."""
     cases: list[Case] = []
-    for place, raw in jsonl_records(path, "a valid case"):
+    for n, raw in jsonl_records(path, "a valid case"):
         try:
             turns = raw.get("turns") or [raw["question"]]
             if not all(isinstance(t, str) and t.strip() for t in turns):
@@ -126,7 +126,7 @@ def load_cases(path: Path) -> list[Case]:
                 )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise EvaluationError(f"{place}: not a valid case ({exc})") from exc
+            raise EvaluationError(f"{path}:{n}: not a valid case ({exc})") from exc
     if not cases:
         raise EvaluationError(f"{path} holds no cases")
     return cases
