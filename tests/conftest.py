@@ -50,6 +50,11 @@ FIXTURE_CASES = FIXTURES / "cases.jsonl"
 SHARED = REPO.parent / "shared"
 SHARED_CORPUS = SHARED / "corpus" / "career_paths"
 SITE_URL = Settings.model_fields["site_url"].default
+#: Debian's Chromium, which the browser tests drive (Playwright cannot download browsers here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
 
 sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
 from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
@@ -427,6 +432,19 @@ def extractive_server(
     with server_process(command, ready_url=url + "/readyz", log_path=root / "server.log",
                         seconds=240, what="the extractive server", env=env, cwd=root):
         yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's), one per test module; skipped where it is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no Debian chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
 
 
 # ---------------------------------------------------------------- PostgreSQL

@@ -4,18 +4,12 @@ under those policies (``model``: the real stack, in a browser)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from advisor.api.guard import DOCS_POLICY, PAGE_POLICY
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def _directives(policy: str) -> dict[str, str]:
@@ -78,18 +72,6 @@ def test_docs_are_served_from_this_server(fake_server: str) -> None:
         assert len(reply.content) > 10_000
     assert httpx.get(fake_server + "/docs/assets/index.html").status_code == 404
     assert httpx.get(fake_server + "/redoc").status_code == 404  # ReDoc would need a CDN
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no Debian chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.model

@@ -23,10 +23,7 @@ from fastapi.testclient import TestClient
 from advisor.api.app import create_app
 from advisor.config import Settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 #: The app's Content-Security-Policy starts so: nothing inline may run or style a page.
 CSP = "default-src 'self'"
@@ -58,21 +55,7 @@ shows for children.
 * **Typical Entry-Level Job Titles:** Puppet Builder, Workshop Assistant.
 * **Expected Initial Salary Ranges:** A workshop assistant earns about 900 ducats a month.
 """
-pytestmark = [pytest.mark.model,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason="no Debian chromium (apt-get install chromium)")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no Debian chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+pytestmark = pytest.mark.model  # the browser fixture skips where Chromium is missing
 
 
 def watch(page: Any) -> dict[str, list[str]]:
