@@ -245,6 +245,30 @@ def read_sse() -> Callable[[Any], list[tuple[str, Any]]]:
     return sse_events
 
 
+@pytest.fixture
+def command_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """``command_env(index_dir, corpus, copy=True, **extra)``: the ADVISOR_* environment the
+    commands run in: none inherited, the corpus, the index (a private copy under ``tmp_path``
+    unless ``copy`` is false), ``extra`` variables, and ``tmp_path`` as the working folder (so
+    relative defaults such as indexes/ and var/ land there). Returns the variables set."""
+
+    def make(index_dir: Path, corpus: Path, *, copy: bool = True, **extra: str) -> dict[str, str]:
+        for key in list(os.environ):
+            if key.startswith("ADVISOR_"):
+                monkeypatch.delenv(key)
+        if copy:
+            target = tmp_path / "indexes"
+            shutil.copytree(index_dir, target, symlinks=True)
+            index_dir = target
+        values = {"ADVISOR_CORPUS": str(corpus), "ADVISOR_INDEX_DIR": str(index_dir), **extra}
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(tmp_path)
+        return values
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def words_embedder() -> WordsEmbedder:
     return WordsEmbedder()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -183,18 +182,10 @@ def test_a_duplicate_id_stops_the_build_before_any_embedding(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words_index_dir: Path,
-        fixture_corpus: Path, fake_wiring: object) -> Path:
+def env(command_env: Any, words_index_dir: Path, fixture_corpus: Path,
+        fake_wiring: object) -> Path:
     """The commands on the words index, with WordsEmbedder for MiniLM."""
-    for key in list(os.environ):
-        if key.startswith("ADVISOR_"):
-            monkeypatch.delenv(key)
-    index_dir = tmp_path / "indexes"
-    shutil.copytree(words_index_dir, index_dir, symlinks=True)
-    monkeypatch.setenv("ADVISOR_CORPUS", str(fixture_corpus))
-    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(index_dir))
-    monkeypatch.chdir(tmp_path)
-    return index_dir
+    return Path(command_env(words_index_dir, fixture_corpus)["ADVISOR_INDEX_DIR"])
 
 
 def test_export_writes_chunks_queries_and_evidence_judgments(

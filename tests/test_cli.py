@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,18 +32,11 @@ def cli_index_dir(words_index_dir: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture
-def env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_index_dir: Path, fixture_corpus: Path,
-    fake_wiring: object,
-) -> dict[str, str]:
+def env(command_env: Any, cli_index_dir: Path, fixture_corpus: Path,
+        fake_wiring: object) -> dict[str, str]:
     """Settings for the commands: the fixture corpus, the shared index copy, a scratch cwd."""
-    for key in list(os.environ):
-        if key.startswith("ADVISOR_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("ADVISOR_CORPUS", str(fixture_corpus))
-    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(cli_index_dir))
-    monkeypatch.chdir(tmp_path)  # relative defaults (indexes/, var/) land in the scratch folder
-    return {"ADVISOR_CORPUS": str(fixture_corpus), "ADVISOR_INDEX_DIR": str(cli_index_dir)}
+    values: dict[str, str] = command_env(cli_index_dir, fixture_corpus, copy=False)
+    return values
 
 
 def _error_line(err: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,34 +18,22 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 
 
-def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index_dir: Path,
-              corpus: Path, **extra: str) -> dict[str, str]:
-    """ADVISOR_* for the commands: a private copy of ``index_dir``, a scratch cwd."""
-    for key in list(os.environ):
-        if key.startswith("ADVISOR_"):
-            monkeypatch.delenv(key)
-    copy = tmp_path / "indexes"
-    shutil.copytree(index_dir, copy, symlinks=True)
-    values = {"ADVISOR_CORPUS": str(corpus), "ADVISOR_INDEX_DIR": str(copy),
-              "ADVISOR_MAX_ANSWER_TOKENS": "16", **extra}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture
+def env(command_env: Any, words_index_dir: Path, fixture_corpus: Path,
+        fake_wiring: object) -> dict[str, str]:
+    # Word-count vectors sit lower than MiniLM's (see make_service in conftest).
+    values: dict[str, str] = command_env(
+        words_index_dir, fixture_corpus, ADVISOR_MAX_ANSWER_TOKENS="16",
+        ADVISOR_REFUSAL_THRESHOLD="0.2", ADVISOR_REFUSAL_THRESHOLD_NAMED="0.1")
     return values
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words_index_dir: Path,
-        fixture_corpus: Path, fake_wiring: object) -> dict[str, str]:
-    # Word-count vectors sit lower than MiniLM's (see make_service in conftest).
-    return _settings(monkeypatch, tmp_path, words_index_dir, fixture_corpus,
-                     ADVISOR_REFUSAL_THRESHOLD="0.2", ADVISOR_REFUSAL_THRESHOLD_NAMED="0.1")
-
-
-@pytest.fixture
-def real_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
+def real_env(command_env: Any, fixture_index_dir: Path,
              fixture_corpus: Path) -> dict[str, str]:
-    return _settings(monkeypatch, tmp_path, fixture_index_dir, fixture_corpus)
+    values: dict[str, str] = command_env(fixture_index_dir, fixture_corpus,
+                                         ADVISOR_MAX_ANSWER_TOKENS="16")
+    return values
 
 
 def test_ask_json_extractive(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,33 +17,22 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 
 
-def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index_dir: Path,
-              corpus: Path) -> Path:
-    """ADVISOR_* for the commands: a private copy of ``index_dir``, a scratch cwd."""
-    for key in list(os.environ):
-        if key.startswith("ADVISOR_"):
-            monkeypatch.delenv(key)
-    copy = tmp_path / "indexes"
-    shutil.copytree(index_dir, copy, symlinks=True)
-    monkeypatch.setenv("ADVISOR_CORPUS", str(corpus))
-    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(copy))
-    monkeypatch.setenv("ADVISOR_MODEL_CACHE", str(tmp_path / "models"))
-    monkeypatch.chdir(tmp_path)
-    return copy
-
-
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words_index_dir: Path,
-        fixture_corpus: Path, fake_wiring: object) -> Path:
+def env(command_env: Any, tmp_path: Path, words_index_dir: Path, fixture_corpus: Path,
+        fake_wiring: object) -> Path:
     """The commands on the words index, with WordsEmbedder for MiniLM."""
-    return _settings(monkeypatch, tmp_path, words_index_dir, fixture_corpus)
+    values = command_env(words_index_dir, fixture_corpus,
+                         ADVISOR_MODEL_CACHE=str(tmp_path / "models"))
+    return Path(values["ADVISOR_INDEX_DIR"])
 
 
 @pytest.fixture
-def real_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_index_dir: Path,
+def real_env(command_env: Any, tmp_path: Path, fixture_index_dir: Path,
              fixture_corpus: Path) -> Path:
     """The commands on the MiniLM index, with the real embedders."""
-    return _settings(monkeypatch, tmp_path, fixture_index_dir, fixture_corpus)
+    values = command_env(fixture_index_dir, fixture_corpus,
+                         ADVISOR_MODEL_CACHE=str(tmp_path / "models"))
+    return Path(values["ADVISOR_INDEX_DIR"])
 
 
 def test_compare_prints_p_values_and_saved_runs_compare_too(
