@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from advisor.errors import InputError
 from advisor.text import (
@@ -76,6 +77,12 @@ def _after_break(text: str, at: int) -> bool:
     return not before or before[-1] in ".!?:\"“("
 
 
+@lru_cache(maxsize=1)
+def _plain_stems() -> frozenset[str]:
+    """``PLAIN_WORDS`` stemmed, once (every model sentence is checked against them)."""
+    return frozenset(stemmer().stemWords(list(PLAIN_WORDS)))
+
+
 def support(sentence: str, passage: str, question: str = "", *, min_share: float = 1.0) -> Verdict:
     """Whether ``passage`` (plain text, heading included) supports a model sentence."""
     said = strip_citations(sentence).strip()
@@ -99,7 +106,7 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     stems = content_stems(said)
     known = set(content_stems(source))
     asked = set(content_stems(question))
-    plain = set(stemmer().stemWords(list(PLAIN_WORDS)))
+    plain = _plain_stems()
     own = [s for s in stems if s not in asked and s not in plain]
     if not (numbers(said) or names or any(s in known for s in own)):
         return Verdict(False, "says nothing from the passage")
