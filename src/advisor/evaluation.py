@@ -10,7 +10,7 @@ import json
 import statistics
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ DEPTH = 50  # how deep we look for the evidence when reporting a miss
 JUDGED_DEPTH = 100  # runs judged by qrels are cut here (Recall@100, MAP@100)
 CONVERSATION = "conversation"  # the kind of a conversation case whose file names none
 _NO_RELEVANT = "__no_relevant_chunk__"
+_EMPTY = "__empty__"  # the one passage of a ranking that found nothing: never relevant
 
 
 @dataclass(frozen=True)
@@ -208,16 +209,45 @@ def ranked_lists(run: RunResult, depth: int) -> dict[str, dict[str, float]]:
     ranked: dict[str, dict[str, float]] = {}
     for r in run.results:
         top = r.hits[:depth]
-        ranked[r.case.case_id] = {
-            h.chunk.chunk_id: float(len(top) - i) for i, h in enumerate(top)
-        } or {"__empty__": 0.0}
+        ranked[r.case.case_id] = {h.chunk.chunk_id: float(len(top) - i) for i, h in enumerate(top)}
     return ranked
 
 
-def ranx_pair(run: RunResult, chunks: Sequence[Chunk]) -> tuple[Any, Any]:
-    """The run's judgments and ranking as ranx ``Qrels`` and ``Run``."""
-    from ranx import Qrels, Run
+def ranx_scores(
+    qrels: Mapping[str, Mapping[str, int]],
+    ranked: Mapping[str, Mapping[str, float]],
+    metrics: Sequence[str],
+    *,
+    mean: bool = True,
+) -> dict[str, Any]:
+    """ranx metrics (ranx names) of a ranking against graded judgments: the mean of each, or
+    with ``mean=False`` its per-query scores in the order of the sorted query ids.
 
+    Only the judged queries count; one the ranking lacks ranks nothing. Plain dicts go to
+    ranx, which turns them into the arrays its metrics take. Its ``Qrels`` and ``Run`` would
+    hold numba typed dicts, and numba compiles each Python-side typed-dict operation afresh
+    in every process: 5-15 s before the first figure of each ``advisor eval``, where the metric
+    kernels themselves load from numba's on-disk cache.
+    """
+    from ranx import evaluate
+
+    ids = sorted(qrels)
+    # ranx pairs the two dicts' values in order: both are built over the same sorted ids.
+    judged = {q: dict(qrels[q]) or {_NO_RELEVANT: 0} for q in ids}
+    run = {q: dict(ranked.get(q) or {}) or {_EMPTY: 0.0} for q in ids}
+    with warnings.catch_warnings():
+        # ranx's compiled sort notes an integer cast it does safely; not ours to show.
+        warnings.filterwarnings("ignore", message="unsafe cast")
+        # Never one metric alone: ranx answers it bare, and looks it up under a wrong key
+        # when not averaged (KeyError 'hit_rate'). Asked twice, it comes back in the dict.
+        scores = evaluate(judged, run, [*metrics, *metrics[:1]], return_mean=mean)
+    return {m: scores[m] for m in metrics}
+
+
+def ranx_pair(
+    run: RunResult, chunks: Sequence[Chunk]
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float]]]:
+    """The run's judgments and ranking, for ``ranx_scores``."""
     if run.qrels is None:
         qrels = evidence_qrels([r.case for r in run.results], chunks)
         depth = 10
@@ -226,12 +256,10 @@ def ranx_pair(run: RunResult, chunks: Sequence[Chunk]) -> tuple[Any, Any]:
         qrels = {q: {d: g for d, g in j.items() if g > 0} or {_NO_RELEVANT: 1}
                  for q, j in run.qrels.items()}
         depth = JUDGED_DEPTH
-    return Qrels(qrels), Run(ranked_lists(run, depth), name=run.retriever)
+    return qrels, ranked_lists(run, depth)
 
 
-def _doc_pair(run: RunResult) -> tuple[Any, Any]:
-    from ranx import Qrels, Run
-
+def _doc_pair(run: RunResult) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float]]]:
     doc_qrels: dict[str, dict[str, int]] = {}
     doc_ranked: dict[str, dict[str, float]] = {}
     for r in run.results:
@@ -240,26 +268,20 @@ def _doc_pair(run: RunResult) -> tuple[Any, Any]:
         docs: dict[str, float] = {}
         for i, h in enumerate(r.hits[:5]):
             docs.setdefault(h.chunk.doc_id, float(5 - i))
-        doc_ranked[cid] = docs or {"__empty__": 0.0}
-    return Qrels(doc_qrels), Run(doc_ranked)
+        doc_ranked[cid] = docs
+    return doc_qrels, doc_ranked
 
 
 def compute_metrics(run: RunResult, chunks: Sequence[Chunk] = ()) -> dict[str, float]:
     """The report's metrics for one run, through ranx, plus latency percentiles."""
-    from ranx import evaluate
-
     qrels, ranked = ranx_pair(run, chunks)
     names = [_RANX[k] for k in run.keys if k in _RANX]
-    with warnings.catch_warnings():
-        # ranx's compiled recall notes an integer cast it does safely; not ours to show.
-        warnings.filterwarnings("ignore", message="unsafe cast")
-        scores = evaluate(qrels, ranked, names, make_comparable=True)
+    scores = ranx_scores(qrels, ranked, names)
     latencies = sorted(r.latency_ms for r in run.results)
     out: dict[str, float] = {"n": float(len(run.results))}
     out.update({k: round(float(scores[_RANX[k]]), 4) for k in run.keys if k in _RANX})
     if run.qrels is None:
-        doc_qrels, doc_ranked = _doc_pair(run)
-        doc_hit = evaluate(doc_qrels, doc_ranked, "hit_rate@5", make_comparable=True)
+        doc_hit = ranx_scores(*_doc_pair(run), ["hit_rate@5"])["hit_rate@5"]
         out["doc_hit@5"] = round(float(doc_hit), 4)
     out["latency_ms_p50"] = round(statistics.median(latencies), 2) if latencies else 0.0
     out["latency_ms_p95"] = round(_percentile(latencies, 95), 2)
@@ -268,13 +290,9 @@ def compute_metrics(run: RunResult, chunks: Sequence[Chunk] = ()) -> dict[str, f
 
 def hit_curve(run: RunResult, chunks: Sequence[Chunk] = (), depth: int = 10) -> list[float]:
     """Hit@k for k = 1..depth, through ranx."""
-    from ranx import evaluate
-
-    qrels, ranked = ranx_pair(run, chunks)
-    scores = evaluate(
-        qrels, ranked, [f"hit_rate@{k}" for k in range(1, depth + 1)], make_comparable=True
-    )
-    return [float(scores[f"hit_rate@{k}"]) for k in range(1, depth + 1)]
+    names = [f"hit_rate@{k}" for k in range(1, depth + 1)]
+    scores = ranx_scores(*ranx_pair(run, chunks), names)
+    return [float(scores[n]) for n in names]
 
 
 def _percentile(sorted_values: Sequence[float], pct: float) -> float:

@@ -1,4 +1,4 @@
-"""Is a difference between runs real? Paired tests per query through ``ranx.compare``.
+"""Is a difference between runs real? Paired tests per query, ranx's (as ``ranx.compare``).
 
 Every pair of runs is tested on every metric (Fisher's randomization test or Student's paired
 t-test over the per-query scores). With k runs there are k(k-1)/2 pairs per metric, so each
@@ -84,33 +84,35 @@ def compare_runs(
     permutations: int = 10_000,
 ) -> Comparison:
     """Test every pair of runs on every metric against the same judgments."""
-    from ranx import Qrels, Run, compare
+    from ranx.statistical_tests import compute_statistical_significance
+
+    from advisor.evaluation import ranx_scores
 
     names = list(runs)
     if len(names) < 2:
         raise EvaluationError("a comparison needs at least two runs")
     n_pairs = len(names) * (len(names) - 1) // 2
     ranx_names = [_RANX.get(m, m) for m in metrics]
+    # What ranx.compare does, on the per-query scores of ranx_scores (see there why not
+    # through ranx's Run): the same scores, the same tests with the same seed.
+    scores = {n: ranx_scores(qrels, runs[n], ranx_names, mean=False) for n in names}
     with warnings.catch_warnings():
         # Per-query differences that are all equal make scipy warn (and answer nan): see below.
         warnings.simplefilter("ignore", RuntimeWarning)
-        report = compare(
-            Qrels({q: dict(j) for q, j in qrels.items()}),
-            [Run(runs[n], name=n) for n in names],
-            metrics=ranx_names,
+        tests = compute_statistical_significance(
+            model_names=names,
+            metric_scores=scores,
             stat_test=stat_test,
             n_permutations=permutations,
             max_p=alpha / n_pairs,
-            make_comparable=True,
-            rounding_digits=4,
         )
-    means = {n: {m: float(report.results[n][r]) for m, r in zip(metrics, ranx_names, strict=True)}
+    means = {n: {m: float(scores[n][r].mean()) for m, r in zip(metrics, ranx_names, strict=True)}
              for n in names}
     pairs = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             for m, r in zip(metrics, ranx_names, strict=True):
-                p = float(report.comparisons[a, b][r]["p_value"])
+                p = float(tests[a, b][r]["p_value"])
                 if math.isnan(p):
                     # The t-test is undefined when every query differs by the same amount:
                     # no difference at all (p = 1), or the same gain on every query (p = 0).
