@@ -36,8 +36,16 @@ indexes/.stamp-index: corpus/.stamp-sync
 run: index
 	$(ADVISOR) serve --host $(HOST) --port $(PORT)
 
+# The fast tier on TEST_WORKERS pytest-xdist workers, then the model tier in one process (the
+# GGUF already uses every core); the tests that use ranx share one worker (--dist loadgroup,
+# conftest.RANX_MODULES). Each run prints its tier's test count and time. The model
+# tier runs even when the fast tier failed; either failing fails the target.
+TEST_WORKERS ?= 2
 test: $(VENV)/.stamp-install
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest -m "not model" -n $(TEST_WORKERS) || status=1; \
+	$(PY) -m pytest -m "model and not slow" || status=1; \
+	exit $$status
 
 lint: $(VENV)/.stamp-install
 	$(VENV)/bin/ruff check src tests bench

@@ -69,15 +69,24 @@ MODEL_FIXTURES = frozenset({"embedder", "session_llm", "model_path", "llm", "ser
                             "counting_server"})
 
 
+#: Test modules that compute ranx metrics in this process. Importing ranx (scipy.stats,
+#: matplotlib, pandas) and numba's first typed list cost each process 2-4 s, so under
+#: ``--dist loadgroup`` (make test) one xdist worker runs them all.
+RANX_MODULES = frozenset({"test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
+                          "test_score_lists.py", "test_significance.py"})
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``model`` every test that asks for a real model, every ``postgres`` test (a real
     server) and every ``slow`` test (they run the real models over the full corpus), so
-    ``-m "not model"`` runs none of them."""
+    ``-m "not model"`` runs none of them; put the ranx modules in one xdist group."""
     for item in items:
         needs_model = MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs_model or item.get_closest_marker("slow") or item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.model)
+        if item.path.name in RANX_MODULES:
+            item.add_marker(pytest.mark.xdist_group("ranx"))
 
 
 _tier_started = time.perf_counter()
@@ -93,12 +102,17 @@ def _tier(config: pytest.Config) -> str:
 #: Seconds spent in each tier's tests (setup, call and teardown) and the tests it ran.
 _tier_seconds: dict[str, float] = {"fast tier": 0.0, "model tier": 0.0}
 _tier_tests: dict[str, set[str]] = {"fast tier": set(), "model tier": set()}
+#: The pytest-xdist workers whose reports came in (none when the session runs alone).
+_workers: set[str] = set()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     tier = "model tier" if "model" in report.keywords else "fast tier"
     _tier_seconds[tier] += report.duration
     _tier_tests[tier].add(report.nodeid)
+    node = getattr(report, "node", None)  # xdist: the worker that ran it
+    if node is not None:
+        _workers.add(str(node.gateway.id))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -107,12 +121,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     stats = terminalreporter.stats
     ran = sum(len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "xfailed",
                                                 "xpassed"))
+    on = f" on {len(_workers)} workers" if len(_workers) > 1 else ""
     terminalreporter.write_line(
-        f"{_tier(config)}: {ran} tests in {time.perf_counter() - _tier_started:.1f} s")
+        f"{_tier(config)}: {ran} tests in {time.perf_counter() - _tier_started:.1f} s{on}")
+    summed = f" (summed over the {len(_workers)} workers)" if len(_workers) > 1 else ""
     for tier, seconds in _tier_seconds.items():
         if _tier_tests[tier]:
             terminalreporter.write_line(
-                f"  {tier}: {len(_tier_tests[tier])} tests, {seconds:.1f} s in tests")
+                f"  {tier}: {len(_tier_tests[tier])} tests, {seconds:.1f} s in tests{summed}")
 
 
 def default_chunker() -> ChunkerSettings:
@@ -141,9 +157,12 @@ def serving(app: Any) -> Iterator[str]:
     import httpx
     import uvicorn
 
-    port = free_port()
+    # Bound here and handed to uvicorn: no other xdist worker can take the port in between.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
@@ -153,6 +172,7 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+        listener.close()
 
 
 @pytest.fixture(scope="session")
