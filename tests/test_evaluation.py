@@ -23,6 +23,7 @@ from advisor.evaluation import (
     finish,
     is_relevant,
     load_cases,
+    ranx_scores,
     run_cases,
     summary,
 )
@@ -108,6 +109,17 @@ def test_a_case_whose_evidence_no_chunk_holds_counts_as_a_miss() -> None:
     m = compute_metrics(run, CHUNKS)
     assert m["hit@1"] == pytest.approx(0.5, abs=1e-4)
     assert m["doc_hit@5"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_ranx_scores_pair_queries_by_id_whatever_the_order() -> None:
+    # The ranking lists its queries in another order than the judgments, lacks q3 and adds
+    # q9; q2's judgments are all zero. ranx pairs dict values by position: a mix-up shows.
+    qrels = {"q1": {"a": 1}, "q2": {"b": 0}, "q3": {"c": 1}}
+    ranked = {"q9": {"a": 9.0}, "q2": {"b": 2.0}, "q1": {"x": 2.0, "a": 1.0}}
+    got = ranx_scores(qrels, ranked, ["hit_rate@1", "mrr@10"])
+    assert got == {"hit_rate@1": pytest.approx(0.0), "mrr@10": pytest.approx(0.5 / 3)}
+    per_query = ranx_scores(qrels, ranked, ["mrr@10"], mean=False)  # one metric, not averaged
+    assert per_query["mrr@10"].tolist() == pytest.approx([0.5, 0.0, 0.0])  # q1, q2, q3
 
 
 def test_summary_has_exactly_the_reported_keys() -> None:
