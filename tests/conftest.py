@@ -69,24 +69,42 @@ MODEL_FIXTURES = frozenset({"embedder", "session_llm", "model_path", "llm", "ser
                             "counting_server"})
 
 
-#: Test modules that compute ranx metrics in this process. Importing ranx (scipy.stats,
-#: matplotlib, pandas) and numba's first typed list cost each process 2-4 s, so under
-#: ``--dist loadgroup`` (make test) one xdist worker runs them all.
-RANX_MODULES = frozenset({"test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
-                          "test_score_lists.py", "test_significance.py"})
-
-
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``model`` every test that asks for a real model, every ``postgres`` test (a real
     server) and every ``slow`` test (they run the real models over the full corpus), so
-    ``-m "not model"`` runs none of them; put the ranx modules in one xdist group."""
+    ``-m "not model"`` runs none of them."""
     for item in items:
         needs_model = MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs_model or item.get_closest_marker("slow") or item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.model)
-        if item.path.name in RANX_MODULES:
-            item.add_marker(pytest.mark.xdist_group("ranx"))
+
+
+#: Test modules that compute ranx metrics in this process. Importing ranx (scipy.stats,
+#: matplotlib, pandas) and numba's first typed list cost a process 2-4 s, so under xdist
+#: (make test: -n 2) one worker runs them all.
+RANX_MODULES = frozenset({"test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
+                          "test_score_lists.py", "test_significance.py"})
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: called only when -n is given
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's ``load`` scheduling (its default), test by test, but the ranx modules as one
+    unit.
+
+    Not ``--dist loadgroup`` with an ``xdist_group`` mark: on pytest 9.2 xdist 3.8's grouping
+    silently does nothing (it renames node ids, which pytest no longer reads; xdist #1386).
+    """
+    if config.getvalue("dist") != "load":  # another --dist asked for: xdist's own
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class RanxOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+            return "ranx" if module in RANX_MODULES else nodeid
+
+    return RanxOnOneWorker(config, log)
 
 
 _tier_started = time.perf_counter()
