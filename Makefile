@@ -38,7 +38,7 @@ run: index
 
 # The fast tier on TEST_WORKERS pytest-xdist workers, then the model tier in one process (the
 # GGUF already uses every core); the tests that use ranx share one worker
-# (conftest.RANX_MODULES). Each run prints its tier's test count and time. The model
+# (conftest.SHARED_WORKER). Each run prints its tier's test count and time. The model
 # tier runs even when the fast tier failed; either failing fails the target.
 TEST_WORKERS ?= 2
 test: $(VENV)/.stamp-install

@@ -10,7 +10,8 @@ The model tier (``pytest -m model``) holds what a fake cannot prove: the real
 all-MiniLM-L6-v2 (``embedder``, ``fixture_index_dir``, ``retriever``), the SmolLM2 GGUF through
 llama.cpp (``session_llm``, ``fixture_service``, ``live_server``), ONNX equality, Chromium,
 floods and fuzzing. A test that asks for one of ``MODEL_FIXTURES`` is marked ``model`` here;
-tests that load a model some other way carry the mark themselves. ``make test`` runs both.
+tests that load a model some other way carry the mark themselves. ``make test`` runs both:
+the fast tier on two pytest-xdist workers (``-n 2``), the model tier in one process.
 """
 
 from __future__ import annotations
@@ -80,17 +81,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
-#: Test modules that compute ranx metrics in this process. Importing ranx (scipy.stats,
-#: matplotlib, pandas) and numba's first typed list cost a process 2-4 s, so under xdist
-#: (make test: -n 2) one worker runs them all.
-RANX_MODULES = frozenset({"test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
-                          "test_score_lists.py", "test_significance.py"})
+#: Test modules that xdist (make test: -n 2) hands to one worker as one unit; xdist starts the
+#: units with the most tests first, then the rest test by test. Together because the first
+#: of their tests in a process pays an import the others reuse: ranx (scipy.stats,
+#: matplotlib, pandas) and numba's first typed list, 2-4 s; the openai client's types, 0.6 s.
+#: Early because they are few tests of several seconds (servers, builder processes, mypy):
+#: last in the queue, they kept one worker busy while the other had nothing left.
+SHARED_WORKER = {
+    **dict.fromkeys(["test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
+                     "test_score_lists.py", "test_significance.py"], "ranx"),
+    "test_openai_compat.py": "openai",
+}
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: called only when -n is given
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's ``load`` scheduling (its default), test by test, but the ranx modules as one
-    unit.
+    """xdist's ``load`` scheduling (its default), test by test, but each group of
+    ``SHARED_WORKER`` modules as one unit.
 
     Not ``--dist loadgroup`` with an ``xdist_group`` mark: on pytest 9.2 xdist 3.8's grouping
     silently does nothing (it renames node ids, which pytest no longer reads; xdist #1386).
@@ -99,12 +106,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class RanxOnOneWorker(LoadScopeScheduling):
+    class SharedImportsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-            return "ranx" if module in RANX_MODULES else nodeid
+            return SHARED_WORKER.get(module, nodeid)
 
-    return RanxOnOneWorker(config, log)
+    return SharedImportsTogether(config, log)
 
 
 _tier_started = time.perf_counter()
