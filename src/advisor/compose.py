@@ -10,7 +10,7 @@ Comparisons, transitions and "which career fits me" have their own shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from advisor import shapes
@@ -46,6 +46,7 @@ class ComposeSettings:
     second_margin: float = 0.1  # a runner-up from another line this close to the best joins
     lines: int = 2  # ... up to this many lines in all
     lead_chars: int = 400  # ... if the lead stays this short
+    fill: str = "near"  # the lines' other sentences: "near" (after the best, in order) or "score"
     details: int = 4
     details_per_passage: int = 2
     detail_floor: float = 0.6  # a detail scores at least this share of the lead's score
@@ -136,57 +137,76 @@ class Composer:
         return out
 
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
-        """The best sentence with the rest of its line (a bullet is one piece of advice) as far
-        as ``line_chars`` allows, then a close runner-up from another line; long sentences cut
-        to the clauses that answer."""
+        """The best sentence and a close runner-up from another line, each with its line's head
+        (a bullet is one piece of advice: its label, what its sentences refer back to), then
+        the other sentences of those lines while a line stays within ``line_chars`` and the
+        lead within ``lead_chars``; long sentences cut to the clauses that answer."""
         s = self.settings
         asked = set(content_stems(question))
         best = ranked[0]
-        lead = self.line_of(best, ranked, s.line_chars, asked)
-        taken = {(best.hit.chunk.chunk_id, best.line)}
-        size = sum(len(q.text) for q in lead)
+        tops = [best]
         for other in ranked:
-            if len(taken) >= s.lines or best.score - other.score > s.second_margin:
+            if len(tops) >= s.lines or best.score - other.score > s.second_margin:
                 break
-            if (other.hit.chunk.chunk_id, other.line) in taken:
-                continue
-            more = self.line_of(other, ranked, s.lead_chars - size, asked)
-            grown = size + sum(len(q.text) for q in more)
-            if grown <= s.lead_chars:
-                lead += more
-                size = grown
-                taken.add((other.hit.chunk.chunk_id, other.line))
-        return lead
+            if all(_line_key(other) != _line_key(q) for q in tops):
+                tops.append(other)
+        lines: dict[tuple[str, int], list[Quote]] = {}
+        for top in tops:
+            core = self.line_head(top, ranked, s.line_chars, asked)
+            if top is best or _chars(lines.values()) + _chars([core]) <= s.lead_chars:
+                lines[_line_key(top)] = core
+        self.fill(lines, ranked, s.lead_chars, asked)
+        return [q for line in lines.values() for q in sorted(line, key=lambda q: q.position)]
 
     def line_of(self, best: Quote, ranked: Sequence[Quote], room: int,
                 asked: set[str]) -> list[Quote]:
-        """``best`` and the other sentences of its line while they fit in ``room`` characters,
-        each cut to the clauses that answer: the line's head sentences (its label and what
-        follows sentences refer back to) cut to ``head_chars`` so the fact stays near the top,
-        those after it nearest first."""
+        """``best`` with its line's head and other sentences while they fit in ``room``."""
+        lines = {_line_key(best): self.line_head(best, ranked, room, asked)}
+        self.fill(lines, ranked, room, asked)
+        return sorted(lines[_line_key(best)], key=lambda q: q.position)
+
+    def line_head(self, best: Quote, ranked: Sequence[Quote], room: int,
+                  asked: set[str]) -> list[Quote]:
+        """``best`` cut to ``trim_chars``, and the sentences before it in its line (its label
+        and what follows refers back to) when together they fit in ``head_chars`` (else the
+        first of them cut to that length), so the fact stays near the top."""
         s = self.settings
-
-        def cut(q: Quote, limit: int) -> Quote:
-            return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
-
-        line = [q for q in ranked if q.hit is best.hit and q.line == best.line and q is not best]
-        before = sorted((q for q in line if q.position < best.position), key=lambda q: q.position)
-        after = sorted((q for q in line if q.position > best.position), key=lambda q: q.position)
-        chosen = [cut(best, s.trim_chars)]
-        size = len(chosen[0].text)
-        if before and sum(len(q.text) for q in before) > s.head_chars:
-            before = [cut(before[0], s.head_chars)] if s.head_cut else []
-        head = sum(len(q.text) for q in before)
-        if before and head <= s.head_chars and size + head <= room:
+        before = sorted((q for q in ranked if _line_key(q) == _line_key(best)
+                         and q.position < best.position), key=lambda q: q.position)
+        chosen = [_cut(best, s.trim_chars, asked)]
+        limit = s.head_chars
+        if before and _chars([before]) > limit:
+            before = [_cut(before[0], limit, asked)] if s.head_cut else []
+        head = _chars([before])
+        if before and head <= limit and len(chosen[0].text) + head <= room:
             chosen += before
-            size += head
-        for q in after:
-            q = cut(q, s.trim_chars)
-            if size + len(q.text) > room:
-                break
-            chosen.append(q)
-            size += len(q.text)
-        return sorted(chosen, key=lambda q: q.position)
+        return chosen
+
+    def fill(self, lines: dict[tuple[str, int], list[Quote]], ranked: Sequence[Quote],
+             room: int, asked: set[str]) -> None:
+        """Add the lines' other sentences: those after each line's best, nearest first, until
+        one does not fit (``fill="near"``), or all of them, best scoring first, each that fits
+        (``fill="score"``): a line within ``line_chars``, all lines within ``room``."""
+        s = self.settings
+        taken = {(key, q.position) for key, line in lines.items() for q in line}
+        tops = {key: line[0].position for key, line in lines.items()}  # each line's best
+        rest = [q for q in ranked if _line_key(q) in lines and q.position > tops[_line_key(q)]
+                and (_line_key(q), q.position) not in taken]
+        if s.fill == "near":
+            rest.sort(key=lambda q: (list(lines).index(_line_key(q)), q.position))
+        full: set[tuple[str, int]] = set()
+        for q in rest:
+            key = _line_key(q)
+            if key in full:
+                continue
+            q = _cut(q, s.trim_chars, asked)
+            line = lines[key]
+            if (_chars([line]) + len(q.text) > s.line_chars
+                    or _chars(lines.values()) + len(q.text) > room):
+                if s.fill == "near":
+                    full.add(key)
+                continue
+            line.append(q)
 
     def details(self, ranked: Sequence[Quote], lead: Sequence[Quote]) -> list[Quote]:
         """Other useful sentences, best first, a few per passage."""
@@ -248,6 +268,18 @@ class Composer:
     def starters(self) -> list[str]:
         """First questions to ask (for small talk and answers about no one career)."""
         return [*self.sections.starters(), self.prompts.render("fit_starter.j2")]
+
+
+def _line_key(q: Quote) -> tuple[str, int]:
+    return q.hit.chunk.chunk_id, q.line
+
+
+def _chars(lines: Iterable[Sequence[Quote]]) -> int:
+    return sum(len(q.text) for line in lines for q in line)
+
+
+def _cut(q: Quote, limit: int, asked: set[str]) -> Quote:
+    return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
 
 
 def _headings(q: Quote) -> tuple[str, ...]:
