@@ -35,6 +35,7 @@ class ComposeSettings:
     heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
     rank_weight: float = 0.1  # less per rank of its passage
     named_weight: float = 0.3  # its passage belongs to a career the question names
+    label_named: bool = True  # ... or its label names all of two or more ("Backend ... with DBAs")
     figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
     label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
     specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
@@ -123,7 +124,7 @@ class Composer:
             where = (*hit.chunk.heading_path, label)
             matched = sum(heading_match(where, [k]) for k in kinds)
             score += s.heading_weight * min(matched, s.heading_kinds)
-            if hit.chunk.doc_id in named:
+            if hit.chunk.doc_id in named or (s.label_named and self.names_all(label, named)):
                 score += s.named_weight
             if "pay" in kinds and MONEY.search(ks.text):
                 score += s.figure_weight
@@ -135,6 +136,13 @@ class Composer:
             out.append(Quote(hit, ks.text, ks.position, score, label, line))
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out
+
+    def names_all(self, label: str, named: Sequence[str]) -> bool:
+        """A bold label that names every career of a question naming two or more (one career
+        in another career's document is the label weight's, ``Sections.names_other``)."""
+        if not label or len(named) < 2:
+            return False
+        return set(named) <= {m.doc_id for m in self.retriever.careers.find(label)}
 
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
         """The best sentence and a close runner-up from another line, each with its line's head
