@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from advisor import shapes
 from advisor.checks import named_things
-from advisor.kinds import aspects_of, heading_match, is_compare, is_fit
+from advisor.kinds import aspects_of, heading_match, is_compare, is_fit, kind_asked
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.query import Query
@@ -33,6 +33,7 @@ class ComposeSettings:
     pool: int = 5  # passages whose sentences may answer
     heading_weight: float = 0.3  # the sentence sits in a section of the question's kind
     heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
+    label_words: bool = True  # ... or, under no such heading, its label uses the kind's words
     rank_weight: float = 0.1  # less per rank of its passage
     named_weight: float = 0.3  # its passage belongs to a career the question names
     label_named: bool = True  # ... or its label names all of two or more ("Backend ... with DBAs")
@@ -123,6 +124,10 @@ class Composer:
             score = ks.score - s.rank_weight * ks.passage
             where = (*hit.chunk.heading_path, label)
             matched = sum(heading_match(where, [k]) for k in kinds)
+            if not matched and label and s.label_words:
+                # Where no heading names a kind (an overview without the shared sections),
+                # a label in the kind's own words does ("Possible career changes").
+                matched = sum(kind_asked(label, k) for k in kinds)
             score += s.heading_weight * min(matched, s.heading_kinds)
             if hit.chunk.doc_id in named or (s.label_named and self.names_all(label, named)):
                 score += s.named_weight
