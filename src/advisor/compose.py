@@ -48,7 +48,6 @@ class ComposeSettings:
     second_margin: float = 0.1  # a runner-up from another line this close to the best joins
     lines: int = 2  # ... up to this many lines in all
     lead_chars: int = 400  # ... if the lead stays this short
-    fill: str = "near"  # the lines' other sentences: "near" (after the best, in order) or "score"
     details: int = 4
     details_per_passage: int = 2
     detail_floor: float = 0.6  # a detail scores at least this share of the lead's score
@@ -197,29 +196,18 @@ class Composer:
 
     def fill(self, lines: dict[tuple[str, int], list[Quote]], ranked: Sequence[Quote],
              room: int, asked: set[str]) -> None:
-        """Add the lines' other sentences: those after each line's best, nearest first, until
-        one does not fit (``fill="near"``), or all of them, best scoring first, each that fits
-        (``fill="score"``): a line within ``line_chars``, all lines within ``room``."""
+        """Add the sentences after each line's best, nearest first, until one does not fit: a
+        line within ``line_chars``, all lines within ``room``."""
         s = self.settings
-        taken = {(key, q.position) for key, line in lines.items() for q in line}
-        tops = {key: line[0].position for key, line in lines.items()}  # each line's best
-        rest = [q for q in ranked if _line_key(q) in lines and q.position > tops[_line_key(q)]
-                and (_line_key(q), q.position) not in taken]
-        if s.fill == "near":
-            rest.sort(key=lambda q: (list(lines).index(_line_key(q)), q.position))
-        full: set[tuple[str, int]] = set()
-        for q in rest:
-            key = _line_key(q)
-            if key in full:
-                continue
-            q = _cut(q, s.trim_chars, asked)
-            line = lines[key]
-            if (_chars([line]) + len(q.text) > s.line_chars
-                    or _chars(lines.values()) + len(q.text) > room):
-                if s.fill == "near":
-                    full.add(key)
-                continue
-            line.append(q)
+        for key, line in lines.items():
+            after = sorted((q for q in ranked if _line_key(q) == key
+                            and q.position > line[0].position), key=lambda q: q.position)
+            for q in after:
+                q = _cut(q, s.trim_chars, asked)
+                if (_chars([line]) + len(q.text) > s.line_chars
+                        or _chars(lines.values()) + len(q.text) > room):
+                    break
+                line.append(q)
 
     def details(self, ranked: Sequence[Quote], lead: Sequence[Quote]) -> list[Quote]:
         """Other useful sentences, best first, a few per passage."""
