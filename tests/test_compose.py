@@ -108,3 +108,14 @@ def test_a_close_runner_up_line_comes_before_the_best_lines_weaker_tail(words_re
     far = replace(runner, score=0.8)  # beyond the margin: the best line's tail joins instead
     assert [q.text[0] for q in comp.lead([best, far, tail], "anything")] == ["B", "T"]
     assert [q.text[0] for q in comp.line_of(best, [best, far, tail], 400, set())] == ["B", "T"]
+
+
+def test_a_follow_up_of_no_kind_of_its_own_asks_the_kind_asked_before(words_retriever):
+    earlier = ["Which technical skills does a beekeeper need?"]
+    query, hits = words_retriever.search("is there one for winter?", history=earlier)
+    assert query.earlier == tuple(earlier)
+    assert composer(words_retriever).compose(query, hits).kind == "skills"
+    assert composer(words_retriever, inherit_kind=False).compose(query, hits).kind == "general"
+    # Its own kind wins: a pay follow-up stays a pay question.
+    query, hits = words_retriever.search("and what do they earn?", history=earlier)
+    assert composer(words_retriever).compose(query, hits).kind == "pay"

@@ -31,6 +31,7 @@ class ComposeSettings:
     """How sentences are chosen (weights add to a key sentence's score)."""
 
     pool: int = 5  # passages whose sentences may answer
+    inherit_kind: bool = True  # a follow-up of no kind of its own asks the kind asked before
     heading_weight: float = 0.3  # the sentence sits in a section of the question's kind
     heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
     label_words: bool = True  # ... or, under no such heading, its label uses the kind's words
@@ -75,8 +76,14 @@ class Composer:
 
     def compose(self, query: Query, hits: Sequence[Hit]) -> Composition:
         """The answer's parts for a question the documents cover."""
+        s = self.settings
         named = list(dict.fromkeys(c.doc_id for c in query.careers))
         kinds = aspects_of(query.question)
+        for turn in reversed(query.earlier if s.inherit_kind and not kinds else ()):
+            # "is there one about Kubernetes?" after "which certifications ...?"
+            kinds = aspects_of(turn)
+            if kinds:
+                break
         if not named and "work" in kinds:
             kinds.remove("work")  # "what does the git clone command do?" is no job description
         if is_fit(query.question, len(named)):
