@@ -98,6 +98,21 @@ def test_an_unsupported_model_sentence_is_dropped_and_never_streamed(make_servic
     assert reply.split()[1] not in streamed(events).split()[:1]
 
 
+def test_a_restatement_in_fewer_words_stays_and_a_wrong_copy_is_dropped_for_its_error(
+        make_service, scripted):
+    # It holds nearly every word of the quote in 2/3 of its length: the model's job.
+    short = ("Northern Lights Service assistant keepers start at 28,500 crowns a year, free "
+             "lodging and a hardship allowance at rock stations.")
+    _, answer = run(make_service(scripted(short)), PAY)
+    assert answer.model_sentences == (f"{short} [1]",) and not answer.dropped
+    # A copy with a wrong figure goes for the figure, not for being a copy.
+    wrong = ("Assistant keepers in the Northern Lights Service start at 25,800 crowns a year, "
+             "with free lodging at the station and a hardship allowance for rock stations.")
+    _, answer = run(make_service(scripted(wrong)), PAY)
+    assert not answer.model_sentences
+    assert answer.dropped[0].reason.startswith("number not in the passage")
+
+
 def test_the_model_tries_again_in_another_wording_while_nothing_passes(make_service, scripted):
     model = scripted("An assistant keeper starts at 35,000 crowns a year.",
                      "An assistant keeper starts at 28,500 crowns a year.")

@@ -69,7 +69,15 @@ class WriterSettings(BaseModel):
         0.8,
         ge=0.0,
         le=1.0,
-        description="A model sentence holding this share of a quote's words repeats it and goes.",
+        description="A model sentence holding this share of a quote's words repeats it and goes, "
+        "unless it restates it in fewer words (see condense).",
+    )
+    condense: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="A model sentence that holds a quote's words stays if it is at most this "
+        "share of the quote's length: it restates the fact in fewer words.",
     )
     prompt_budget: int = Field(
         640, ge=128, description="Most prompt tokens (instruction, example, quote and question)."

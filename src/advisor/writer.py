@@ -152,18 +152,21 @@ class LeadWriter:
             return None, Dropped(said, "repeats the question")
         if leaks(said, self.probes):
             return None, Dropped(said, "repeats the instructions")
-        mine = set(content_stems(said))
-        for q in quotes:
-            theirs = set(content_stems(q.text)) - set(content_stems(q.label))
-            if theirs and len(mine & theirs) / len(theirs) >= self.settings.copy_overlap:
-                return None, Dropped(said, "repeats the quote")  # it adds nothing
         # Checked against what the model was shown (and where it stands), not the whole
         # passage: words of the passage the model never saw are no support for a claim.
         seen = f"{quotes[0].hit.chunk.heading}: {plain_text(shown(quotes))}"
         verdict = support(said, seen, question, min_share=self.settings.min_share)
-        if verdict.ok:
-            return f"{said} [{quotes[0].number}]", None
-        return None, Dropped(said, verdict.reason)
+        if not verdict.ok:
+            return None, Dropped(said, verdict.reason)
+        # Restating the quote in fewer words is the model's job; a sentence that keeps nearly
+        # all of a quote's words at nearly its length adds nothing.
+        mine = set(content_stems(said))
+        for q in quotes:
+            theirs = set(content_stems(q.text)) - set(content_stems(q.label))
+            copied = theirs and len(mine & theirs) / len(theirs) >= self.settings.copy_overlap
+            if copied and len(said) > self.settings.condense * len(q.text):
+                return None, Dropped(said, "repeats the quote")
+        return f"{said} [{quotes[0].number}]", None
 
 
 def shown(quotes: Sequence[Quote]) -> str:
