@@ -10,12 +10,12 @@ Comparisons, transitions and "which career fits me" have their own shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from advisor import shapes
 from advisor.checks import named_things
-from advisor.kinds import aspects_of, heading_match, is_compare, is_fit
+from advisor.kinds import aspects_of, heading_match, is_compare, is_fit, kind_asked
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.query import Query
@@ -31,10 +31,13 @@ class ComposeSettings:
     """How sentences are chosen (weights add to a key sentence's score)."""
 
     pool: int = 5  # passages whose sentences may answer
+    inherit_kind: bool = True  # a follow-up of no kind of its own asks the kind asked before
     heading_weight: float = 0.3  # the sentence sits in a section of the question's kind
     heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
+    label_words: bool = True  # ... or, under no such heading, its label uses the kind's words
     rank_weight: float = 0.1  # less per rank of its passage
     named_weight: float = 0.3  # its passage belongs to a career the question names
+    label_named: bool = True  # ... or its label names all of two or more ("Backend ... with DBAs")
     figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
     label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
     specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
@@ -73,8 +76,14 @@ class Composer:
 
     def compose(self, query: Query, hits: Sequence[Hit]) -> Composition:
         """The answer's parts for a question the documents cover."""
+        s = self.settings
         named = list(dict.fromkeys(c.doc_id for c in query.careers))
         kinds = aspects_of(query.question)
+        for turn in reversed(query.earlier if s.inherit_kind and not kinds else ()):
+            # "is there one about Kubernetes?" after "which certifications ...?"
+            kinds = aspects_of(turn)
+            if kinds:
+                break
         if not named and "work" in kinds:
             kinds.remove("work")  # "what does the git clone command do?" is no job description
         if is_fit(query.question, len(named)):
@@ -121,8 +130,12 @@ class Composer:
             score = ks.score - s.rank_weight * ks.passage
             where = (*hit.chunk.heading_path, label)
             matched = sum(heading_match(where, [k]) for k in kinds)
+            if not matched and label and s.label_words:
+                # Where no heading names a kind (an overview without the shared sections),
+                # a label in the kind's own words does ("Possible career changes").
+                matched = sum(kind_asked(label, k) for k in kinds)
             score += s.heading_weight * min(matched, s.heading_kinds)
-            if hit.chunk.doc_id in named:
+            if hit.chunk.doc_id in named or (s.label_named and self.names_all(label, named)):
                 score += s.named_weight
             if "pay" in kinds and MONEY.search(ks.text):
                 score += s.figure_weight
@@ -135,58 +148,73 @@ class Composer:
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out
 
+    def names_all(self, label: str, named: Sequence[str]) -> bool:
+        """A bold label that names every career of a question naming two or more (one career
+        in another career's document is the label weight's, ``Sections.names_other``)."""
+        if not label or len(named) < 2:
+            return False
+        return set(named) <= {m.doc_id for m in self.retriever.careers.find(label)}
+
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
-        """The best sentence with the rest of its line (a bullet is one piece of advice) as far
-        as ``line_chars`` allows, then a close runner-up from another line; long sentences cut
-        to the clauses that answer."""
+        """The best sentence and a close runner-up from another line, each with its line's head
+        (a bullet is one piece of advice: its label, what its sentences refer back to), then
+        the other sentences of those lines while a line stays within ``line_chars`` and the
+        lead within ``lead_chars``; long sentences cut to the clauses that answer."""
         s = self.settings
         asked = set(content_stems(question))
         best = ranked[0]
-        lead = self.line_of(best, ranked, s.line_chars, asked)
-        taken = {(best.hit.chunk.chunk_id, best.line)}
-        size = sum(len(q.text) for q in lead)
+        tops = [best]
         for other in ranked:
-            if len(taken) >= s.lines or best.score - other.score > s.second_margin:
+            if len(tops) >= s.lines or best.score - other.score > s.second_margin:
                 break
-            if (other.hit.chunk.chunk_id, other.line) in taken:
-                continue
-            more = self.line_of(other, ranked, s.lead_chars - size, asked)
-            grown = size + sum(len(q.text) for q in more)
-            if grown <= s.lead_chars:
-                lead += more
-                size = grown
-                taken.add((other.hit.chunk.chunk_id, other.line))
-        return lead
+            if all(_line_key(other) != _line_key(q) for q in tops):
+                tops.append(other)
+        lines: dict[tuple[str, int], list[Quote]] = {}
+        for top in tops:
+            core = self.line_head(top, ranked, s.line_chars, asked)
+            if top is best or _chars(lines.values()) + _chars([core]) <= s.lead_chars:
+                lines[_line_key(top)] = core
+        self.fill(lines, ranked, s.lead_chars, asked)
+        return [q for line in lines.values() for q in sorted(line, key=lambda q: q.position)]
 
     def line_of(self, best: Quote, ranked: Sequence[Quote], room: int,
                 asked: set[str]) -> list[Quote]:
-        """``best`` and the other sentences of its line while they fit in ``room`` characters,
-        each cut to the clauses that answer: the line's head sentences (its label and what
-        follows sentences refer back to) cut to ``head_chars`` so the fact stays near the top,
-        those after it nearest first."""
+        """``best`` with its line's head and other sentences while they fit in ``room``."""
+        lines = {_line_key(best): self.line_head(best, ranked, room, asked)}
+        self.fill(lines, ranked, room, asked)
+        return sorted(lines[_line_key(best)], key=lambda q: q.position)
+
+    def line_head(self, best: Quote, ranked: Sequence[Quote], room: int,
+                  asked: set[str]) -> list[Quote]:
+        """``best`` cut to ``trim_chars``, and the sentences before it in its line (its label
+        and what follows refers back to) when together they fit in ``head_chars`` (else the
+        first of them cut to that length), so the fact stays near the top."""
         s = self.settings
-
-        def cut(q: Quote, limit: int) -> Quote:
-            return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
-
-        line = [q for q in ranked if q.hit is best.hit and q.line == best.line and q is not best]
-        before = sorted((q for q in line if q.position < best.position), key=lambda q: q.position)
-        after = sorted((q for q in line if q.position > best.position), key=lambda q: q.position)
-        chosen = [cut(best, s.trim_chars)]
-        size = len(chosen[0].text)
-        if before and sum(len(q.text) for q in before) > s.head_chars:
-            before = [cut(before[0], s.head_chars)] if s.head_cut else []
-        head = sum(len(q.text) for q in before)
-        if before and head <= s.head_chars and size + head <= room:
+        before = sorted((q for q in ranked if _line_key(q) == _line_key(best)
+                         and q.position < best.position), key=lambda q: q.position)
+        chosen = [_cut(best, s.trim_chars, asked)]
+        limit = s.head_chars
+        if before and _chars([before]) > limit:
+            before = [_cut(before[0], limit, asked)] if s.head_cut else []
+        head = _chars([before])
+        if before and head <= limit and len(chosen[0].text) + head <= room:
             chosen += before
-            size += head
-        for q in after:
-            q = cut(q, s.trim_chars)
-            if size + len(q.text) > room:
-                break
-            chosen.append(q)
-            size += len(q.text)
-        return sorted(chosen, key=lambda q: q.position)
+        return chosen
+
+    def fill(self, lines: dict[tuple[str, int], list[Quote]], ranked: Sequence[Quote],
+             room: int, asked: set[str]) -> None:
+        """Add the sentences after each line's best, nearest first, until one does not fit: a
+        line within ``line_chars``, all lines within ``room``."""
+        s = self.settings
+        for key, line in lines.items():
+            after = sorted((q for q in ranked if _line_key(q) == key
+                            and q.position > line[0].position), key=lambda q: q.position)
+            for q in after:
+                q = _cut(q, s.trim_chars, asked)
+                if (_chars([line]) + len(q.text) > s.line_chars
+                        or _chars(lines.values()) + len(q.text) > room):
+                    break
+                line.append(q)
 
     def details(self, ranked: Sequence[Quote], lead: Sequence[Quote]) -> list[Quote]:
         """Other useful sentences, best first, a few per passage."""
@@ -248,6 +276,18 @@ class Composer:
     def starters(self) -> list[str]:
         """First questions to ask (for small talk and answers about no one career)."""
         return [*self.sections.starters(), self.prompts.render("fit_starter.j2")]
+
+
+def _line_key(q: Quote) -> tuple[str, int]:
+    return q.hit.chunk.chunk_id, q.line
+
+
+def _chars(lines: Iterable[Sequence[Quote]]) -> int:
+    return sum(len(q.text) for line in lines for q in line)
+
+
+def _cut(q: Quote, limit: int, asked: set[str]) -> Quote:
+    return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
 
 
 def _headings(q: Quote) -> tuple[str, ...]:

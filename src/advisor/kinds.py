@@ -85,6 +85,12 @@ def heading_match(headings: Sequence[str], kinds: Sequence[str]) -> bool:
     return under(headings, [frag for kind in kinds for frag in ASPECTS[kind].headings])
 
 
+def kind_asked(text: str, kind: str) -> bool:
+    """Whether a text (a bold label) uses the words that ask for a kind ("Possible career
+    changes" for a transition)."""
+    return bool(ASPECTS[kind].words.search(text))
+
+
 def under(headings: Sequence[str], fragments: Sequence[str]) -> bool:
     """Whether a passage's headings contain one of these lower-case fragments."""
     low = " > ".join(headings).lower()

@@ -25,6 +25,8 @@ class Query:
     text: str
     careers: tuple[CareerMention, ...]
     inherited: bool = False
+    #: The conversation's earlier user turns, oldest first (what a follow-up refers back to).
+    earlier: tuple[str, ...] = ()
     #: The embedding of ``text``, once computed, so one answer encodes its query once.
     vector: Any = field(default=None, compare=False, repr=False)
 
@@ -32,18 +34,20 @@ class Query:
 def condense(careers: CareerMatcher, question: str, history: Sequence[str] = ()) -> Query:
     """Make a follow-up standalone: it inherits the career of the conversation."""
     own = careers.find(question)
+    earlier = tuple(history)
     if len(own) > 1 and _TRANSITION.search(question):
         # Advice on a switch sits in the "from" career's document, under the target's name.
         target = own[-1].name
         text = f"{question} (switching careers to {target}: skills and training needed)"
-        return Query(question, text, tuple(own))
+        return Query(question, text, tuple(own), earlier=earlier)
     if own or not history:
-        return Query(question, question, tuple(own))
+        return Query(question, question, tuple(own), earlier=earlier)
     inherited = careers.find_in_conversation("", history)
     if not inherited:
-        return Query(question, question, ())
+        return Query(question, question, (), earlier=earlier)
     names = " and ".join(c.name for c in inherited)
-    return Query(question, f"{names}: {question}", tuple(inherited), inherited=True)
+    return Query(question, f"{names}: {question}", tuple(inherited), inherited=True,
+                 earlier=earlier)
 
 
 def career_preference(query: Query) -> dict[str, float]:

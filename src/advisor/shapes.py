@@ -72,21 +72,22 @@ def switch_item(composer: Composer, query: Query, source: str, target: str | Non
                 kind: str) -> list[Quote]:
     """The item of the source career's switching sections about the target ("To Full Stack
     Developer: Learn frontend ..." for what a switch takes, "Full Stack Developer (Expand to
-    Frontend): ..." for the path): its line, or [] when no item names the target. A target the
-    corpus does not describe counts as named when most words of the item's label are asked."""
+    Frontend): ..." for the path; an item without a label by its words): its line, or [] when
+    no item names the target. A target the corpus does not describe counts as named when most
+    words of the item's label are asked."""
     chunks = [c for c in composer.sections.chunks_of(source)
               if under(c.heading_path, ASPECTS[kind].headings)]
     hits = [Hit(c, 0.0, i) for i, c in enumerate(chunks, 1)]
     ranked = composer.rank(query, hits, [kind], [target] if target else [])
     asked = set(content_stems(query.question)) - set(content_stems(composer.sections.name(source)))
     for quote in ranked:
-        if not quote.label:
-            continue
         if target is not None:
-            named = {m.doc_id for m in composer.retriever.careers.find(quote.label)}
+            # An item without a label names the target in its words ("AWS Certified DevOps
+            # Engineer" in a list of what each switch takes).
+            named = {m.doc_id for m in composer.retriever.careers.find(quote.label or quote.text)}
             if target not in named:
                 continue
-        elif label_share(quote.label, asked) < 0.5:
+        elif not quote.label or label_share(quote.label, asked) < 0.5:
             continue
         return composer.line_of(quote, ranked, composer.settings.line_chars,
                                 set(content_stems(query.question)))

@@ -103,7 +103,7 @@ def passage_sentences(text: str) -> list[Sentence]:
         bold = BOLD_LABEL.match(line)
         label = clean_label(plain_text(bold.group(1))) if bold else ""
         term = None if bold else _TERM_LABEL.match(plain_text(line))
-        if term and len(term.group(1).split()) <= 6:
+        if term and len(term.group(1).split("(")[0].split()) <= 6:  # "(Less common, ...)" aside
             label = term.group(1).strip()
         indent = len(line) - len(line.lstrip())
         while parents and parents[-1][0] >= indent:
