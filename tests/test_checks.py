@@ -48,11 +48,25 @@ def test_sentences_that_restate_the_passage_pass(sentence, question):
     ("Salaries can vary greatly from place to place.", SALARY, "says nothing from the passage"),
     ("Data engineers write poetry in a game world every year for $75,000.", SALARY,
      "words not in the passage: game, poetri, world, write"),
+    # Seen on dev: a name is a whole word ("Hub" is in the passage, "HubS" is not) ...
+    ("The most versatile platform is HubSpot or HubS.",
+     "Marketing Automation: HubSpot Marketing Hub (widely used, versatile).",
+     "name not in the passage: HubS"),
+    ("A cloud engineer needs Java and Python.", "Cloud Engineer: JavaScript and Python.",
+     "name not in the passage: Java"),
+    # ... and the advisor gives no opinion of its own.
+    ("I would recommend the AWS Certified Solutions Architect certification.", CERTS,
+     "speaks for the advisor, not the documents"),
 ])
 def test_sentences_the_passage_does_not_support_fail_with_a_reason(sentence, passage, reason):
     verdict = support(sentence, passage, "", min_share=0.8)
     assert not verdict.ok
     assert verdict.reason == reason
+
+
+def test_a_plural_in_the_passage_names_its_singular():
+    assert support("An API lets programs talk.", "Basics: APIs let programs talk.").ok
+    assert support("Cloud Engineers earn $75,000.", "Cloud Engineer pay: $75,000 a year.").ok
 
 
 def test_words_of_the_question_count_as_known_but_its_names_do_not():

@@ -36,6 +36,8 @@ _INJECTION = re.compile(
 )
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
+#: "I would recommend AWS": an opinion of the advisor's own, which no passage states.
+_FIRST_PERSON = re.compile(r"\bI(?:['’](?:d|m|ll|ve))?\b|\b(?i:me|my|mine|myself)\b")
 _YES_NO = re.compile(r"^\W*(?:yes|no|nope|yeah|absolutely|definitely)\b", re.I)
 #: Plain words a restatement for a student may use that no passage needs to hold.
 PLAIN_WORDS = frozenset(
@@ -98,9 +100,13 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     names = named_things(said)
     for name in names:
         # "DevOps Engineers" is named in a passage that says "DevOps Engineer".
-        forms = {name.lower(), name.lower().removesuffix("s")}
-        if not any(re.search(rf"(?<![\w]){re.escape(form)}", low) for form in forms):
+        # A whole word (or its plural): "HubS" is not named by "HubSpot", "API" is by "APIs".
+        forms = {name.lower(), name.removesuffix("s").lower()}
+        whole = (rf"(?<!\w){re.escape(form)}(?:e?s)?(?![\w+#])" for form in forms)
+        if not any(re.search(pattern, low) for pattern in whole):
             return Verdict(False, f"name not in the passage: {name}")
+    if _FIRST_PERSON.search(said) and not _FIRST_PERSON.search(source):
+        return Verdict(False, "speaks for the advisor, not the documents")
     if _NEGATION.search(said) and not _NEGATION.search(source):
         return Verdict(False, "a negation the passage does not make")
     stems = content_stems(said)
