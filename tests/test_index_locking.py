@@ -92,6 +92,10 @@ def test_concurrent_builds_and_a_reader_never_see_a_broken_index(
                 assert index.folder is not None and index.folder.parent == index_dir
             except Exception as exc:  # noqa: BLE001 - every failed load is counted
                 failures.append(f"{type(exc).__name__}: {exc}")
+            # A breath between loads: a reader spinning flat out would starve the two builders
+            # (and the other test worker) of the machine's two cores; it still loads hundreds
+            # of times while the builds run.
+            time.sleep(0.002)
     finally:
         outputs = []
         for b in builders:
