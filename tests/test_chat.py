@@ -84,6 +84,8 @@ def test_a_checked_model_sentence_follows_the_quote_and_streams_as_it_is_kept(ma
     ("An assistant keeper starts at 28,500 crowns a year and", "cut off"),
     ("Assistant keepers in the Northern Lights Service start at 28,500 crowns a year, with free "
      "lodging at the station and a hardship allowance for rock stations.", "repeats the quote"),
+    ("Assistant keepers in the Northern Lights Service start at 28,500 crowns a year, with a "
+     "hardship allowance.", "words left out"),
 ])
 def test_an_unsupported_model_sentence_is_dropped_and_never_streamed(make_service, scripted,
                                                                       reply, reason):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from difflib import SequenceMatcher
 
 from advisor.checks import (
     leak_probes,
@@ -28,6 +29,10 @@ from advisor.types import Dropped
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
 _OPENER = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|a)\s*:\s*", re.I)
 _END = re.compile(r"[.!?][\"')\]]*$")
+#: A sentence with this share of its words in a quote, in the quote's order, is that quote
+#: cut down. On dev, kept sentences score either 1.0 (five cut-down copies) or 0.90 and
+#: below (restatements): any value in between gives the same answers.
+_CUT_DOWN = 0.95
 
 
 class LeadWriter:
@@ -159,14 +164,27 @@ class LeadWriter:
         if not verdict.ok:
             return None, Dropped(said, verdict.reason)
         # Restating the quote in fewer words is the model's job; a sentence that keeps nearly
-        # all of a quote's words at nearly its length adds nothing.
+        # all of a quote's words at nearly its length adds nothing, nor does the quote with
+        # some of its words left out (the student reads both, one after the other).
         mine = set(content_stems(said))
         for q in quotes:
             theirs = set(content_stems(q.text)) - set(content_stems(q.label))
             copied = theirs and len(mine & theirs) / len(theirs) >= self.settings.copy_overlap
             if copied and len(said) > self.settings.condense * len(q.text):
                 return None, Dropped(said, "repeats the quote")
+            if cut_down(said, q.text) >= _CUT_DOWN:
+                return None, Dropped(said, "repeats the quote with words left out")
         return f"{said} [{quotes[0].number}]", None
+
+
+def cut_down(sentence: str, quote: str) -> float:
+    """The share of a sentence's words that appear in the quote in the same order."""
+    said = re.findall(r"\w+", sentence.lower())
+    source = re.findall(r"\w+", quote.lower())
+    if not said:
+        return 0.0
+    blocks = SequenceMatcher(None, said, source, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(said)
 
 
 def shown(quotes: Sequence[Quote]) -> str:
