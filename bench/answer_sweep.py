@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from advisor.answer_evaluation import contains_evidence, lead_text, load_fit
+from advisor.cases import load_cases
 from advisor.compose import Composer, ComposeSettings
 from advisor.config import Settings
-from advisor.evaluation import load_cases
 from advisor.wiring import chat_service_for
 
 

@@ -13,10 +13,11 @@ import pytest
 
 from advisor.beir import entry_of, iter_entries, judged_queries, load_qrels
 from advisor.beir_index import build_beir_index
+from advisor.cases import Case
 from advisor.chunking import ChunkerSettings
 from advisor.cli import main
 from advisor.errors import EvaluationError
-from advisor.evaluation import Case, CaseResult, RunResult, compute_metrics
+from advisor.evaluation import CaseResult, RunResult, compute_metrics
 from advisor.index import load_index
 from advisor.types import Chunk, Hit
 

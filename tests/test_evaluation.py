@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor.cases import Case, load_cases
 from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
 from advisor.corpus import load_corpus
@@ -16,13 +17,11 @@ from advisor.errors import EvaluationError
 from advisor.eval_report import format_table, write_report, write_trec_run
 from advisor.evaluation import (
     METRIC_KEYS,
-    Case,
     CaseResult,
     RunResult,
     compute_metrics,
     finish,
     is_relevant,
-    load_cases,
     ranx_scores,
     run_cases,
     summary,

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from advisor import wiring
+from advisor.cases import load_cases
 from advisor.cli import build_parser
 from advisor.config import RetrievalSettings
 from advisor.errors import ConfigError
-from advisor.evaluation import load_cases, run_cases
+from advisor.evaluation import run_cases
 from advisor.index import Index
 from advisor.query import Query
 from advisor.retriever import STANDARD, ListsFor, Retriever

@@ -199,8 +199,8 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
         summarize,
         write_case_report,
     )
+    from advisor.cases import load_cases
     from advisor.eval_commands import answers_diff, answers_extras, eval_settings
-    from advisor.evaluation import load_cases
     from advisor.wiring import build, chat_service_for
 
     if args.diff:

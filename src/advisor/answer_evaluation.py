@@ -21,9 +21,10 @@ from advisor.answer_cases import (
     load_fit,
     load_offtopic,
 )
+from advisor.cases import Case, load_cases
 from advisor.chat import ChatService, Mode
 from advisor.checks import support
-from advisor.evaluation import Case, is_relevant, load_cases
+from advisor.evaluation import is_relevant
 from advisor.text import CITATION, cited_numbers
 from advisor.types import Answer, Turn
 

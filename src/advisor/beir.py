@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from advisor.cases import Case, jsonl_records
 from advisor.chunking import count_tokens
 from advisor.errors import EvaluationError
-from advisor.evaluation import Case, is_relevant, jsonl_records
+from advisor.evaluation import is_relevant
 from advisor.types import HEADING_SEP, Chunk
 
 CORPUS = "corpus.jsonl"

@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from advisor.cases import Case, load_cases
 from advisor.config import Settings, load_settings
 from advisor.errors import EvaluationError
 from advisor.eval_output import Evaluation, encode_speed, print_saved, report_evaluations, say
-from advisor.evaluation import Case, RunResult
+from advisor.evaluation import RunResult
 
 
 def _digest(path: Path | str) -> str:
@@ -67,7 +68,7 @@ def index_for(args: argparse.Namespace, settings: Settings, quiet: bool) -> None
 
 def evaluate(args: argparse.Namespace, settings: Settings, modes: Sequence[str]) -> Evaluation:
     """Run every retriever mode over the case file or the BEIR folder."""
-    from advisor.evaluation import evidence_qrels, load_cases, run_cases, run_judged
+    from advisor.evaluation import evidence_qrels, run_cases, run_judged
     from advisor.wiring import retriever_for
 
     index_for(args, settings, args.json)
@@ -151,7 +152,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def compare_saved(args: argparse.Namespace) -> int:
     """Judge saved TREC runs against the cases (or the BEIR qrels) and test every pair."""
     from advisor.beir import judged_queries
-    from advisor.evaluation import evidence_qrels, load_cases
+    from advisor.evaluation import evidence_qrels
     from advisor.run_manifest import run_manifest
     from advisor.significance import (
         COMPARE_KEYS,
@@ -179,7 +180,6 @@ def compare_saved(args: argparse.Namespace) -> int:
 def cmd_export_beir(args: argparse.Namespace) -> int:
     """``advisor export-beir``: the index chunks, cases and judgments as a BEIR folder."""
     from advisor.beir import export_beir
-    from advisor.evaluation import load_cases
     from advisor.wiring import build, retriever_for
 
     settings = eval_settings(args)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.cases import Case
 from advisor.config import Settings
 from advisor.eval_report import (
     format_comparison,
@@ -21,7 +22,7 @@ from advisor.eval_report import (
     write_report,
     write_trec_run,
 )
-from advisor.evaluation import JUDGED_DEPTH, Case, RunResult, ranked_lists, summary
+from advisor.evaluation import JUDGED_DEPTH, RunResult, ranked_lists, summary
 from advisor.significance import (
     COMPARE_KEYS,
     JUDGED_COMPARE_KEYS,
