@@ -135,25 +135,23 @@ class Composer:
                 # a label in the kind's own words does ("Possible career changes").
                 matched = sum(kind_asked(label, k) for k in kinds)
             score += s.heading_weight * min(matched, s.heading_kinds)
-            if hit.chunk.doc_id in named or (s.label_named and self.names_all(label, named)):
+            in_label = self.sections.careers_in(label)
+            # A label naming every career a question pairs ("Backend Developers with Database
+            # Administrators") is about them, as their own documents are.
+            pair = len(named) >= 2 and set(named) <= in_label
+            if hit.chunk.doc_id in named or (s.label_named and pair):
                 score += s.named_weight
             if "pay" in kinds and MONEY.search(ks.text):
                 score += s.figure_weight
-            if label and (label_asked(label, asked)
-                          or self.sections.names_other(label, hit.chunk.doc_id, named)):
+            # A label naming another career the question names ("To Full Stack Developer").
+            other = bool(in_label & set(named) - {hit.chunk.doc_id})
+            if label and (label_asked(label, asked) or other):
                 score += s.label_weight
             if listing or not s.specific_listing:
                 score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
             out.append(Quote(hit, ks.text, ks.position, score, label, line))
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out
-
-    def names_all(self, label: str, named: Sequence[str]) -> bool:
-        """A bold label that names every career of a question naming two or more (one career
-        in another career's document is the label weight's, ``Sections.names_other``)."""
-        if not label or len(named) < 2:
-            return False
-        return set(named) <= {m.doc_id for m in self.retriever.careers.find(label)}
 
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
         """The best sentence and a close runner-up from another line, each with its line's head

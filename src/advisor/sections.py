@@ -5,7 +5,6 @@ questions that point to sections an answer has not covered."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from advisor.kinds import article, heading_match
 from advisor.kinds_aspects import ASPECTS, FOLLOW_UPS
@@ -81,10 +80,9 @@ class Sections:
         """The career's name ("Data Engineer")."""
         return self.retriever.careers.names.get(doc_id, doc_id)
 
-    def names_other(self, label: str, doc_id: str, named: Sequence[str]) -> bool:
-        """A label naming another career the question names ("To Full Stack Developer")."""
-        found = {m.doc_id for m in self.retriever.careers.find(label)}
-        return bool(found & set(named) - {doc_id})
+    def careers_in(self, label: str) -> set[str]:
+        """The careers a line label names ("To Full Stack Developer")."""
+        return {m.doc_id for m in self.retriever.careers.find(label)} if label else set()
 
     def suggestions(self, doc_id: str, covered: set[str], limit: int) -> list[str]:
         """Questions about the same career from sections the answer has not covered."""
