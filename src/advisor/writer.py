@@ -23,7 +23,13 @@ from advisor.errors import BusyError
 from advisor.generator import Generator
 from advisor.prompts import PromptLibrary
 from advisor.quotes import Quote
-from advisor.text import SENTENCE_BREAK, content_stems, plain_text, strip_citations
+from advisor.text import (
+    SENTENCE_BREAK,
+    content_stems,
+    plain_text,
+    strip_citations,
+    word_tokens,
+)
 from advisor.types import Dropped
 
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
@@ -179,8 +185,8 @@ class LeadWriter:
 
 def cut_down(sentence: str, quote: str) -> float:
     """The share of a sentence's words that appear in the quote in the same order."""
-    said = re.findall(r"\w+", sentence.lower())
-    source = re.findall(r"\w+", quote.lower())
+    said = [m.group(0) for m in word_tokens(sentence.lower())]
+    source = [m.group(0) for m in word_tokens(quote.lower())]
     if not said:
         return 0.0
     blocks = SequenceMatcher(None, said, source, autojunk=False).get_matching_blocks()
