@@ -66,11 +66,18 @@ class _Block:
     is_label_only: bool  # a bold-only line that titles the blocks after it
 
 
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    """One parser for every section: building one costs more than parsing a section with it,
+    and its rules are only read while it parses."""
+    return MarkdownIt("commonmark").enable("table")
+
+
 def _blocks(doc: Document, section_start: int, section_end: int) -> list[_Block]:
     """Leaf blocks of a section body (heading line excluded), as source spans."""
     text = doc.source[section_start:section_end]
     offsets = [0, *(m.end() for m in re.finditer("\n", text)), len(text)]
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tokens = _markdown().parse(text)
     blocks: list[_Block] = []
     last_line = -1
     for token in tokens:
