@@ -59,7 +59,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
 
 sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
 from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
-from processes import free_port, server_process  # noqa: E402
+from processes import HTTP, free_port, server_process  # noqa: E402
 
 BuildFn = Callable[..., BuildReport]
 
@@ -179,7 +179,6 @@ def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """A real uvicorn server for ``app`` on 127.0.0.1 in a thread; stopped on leaving."""
-    import httpx
     import uvicorn
 
     # Bound here and handed to uvicorn: no other xdist worker can take the port in between.
@@ -191,7 +190,7 @@ def serving(app: Any) -> Iterator[str]:
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: httpx.get(url + "/readyz", timeout=2).status_code == 200, 60,
+        wait_until(lambda: HTTP.get(url + "/readyz", timeout=2).status_code == 200, 60,
                    "the test server")
         yield url
     finally:

@@ -9,23 +9,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from processes import HTTP
 
 from advisor.api.app import create_app
 from advisor.config import Settings
 
 
 def test_health_and_readiness(fake_server: str) -> None:
-    assert httpx.get(fake_server + "/healthz").json() == {"status": "ok"}
-    ready = httpx.get(fake_server + "/readyz").json()
+    assert HTTP.get(fake_server + "/healthz").json() == {"status": "ok"}
+    ready = HTTP.get(fake_server + "/readyz").json()
     assert ready["ready"] is True and ready["chunks"] > 0
     assert ready["index"].startswith("default-")  # the build id of the index served
 
 
 def test_chat_answers_with_citations_and_logs_the_query(fake_server: str) -> None:
     body = {"question": "How much does an assistant lighthouse keeper earn at the start?"}
-    reply = httpx.post(fake_server + "/api/chat", json=body, timeout=120)
+    reply = HTTP.post(fake_server + "/api/chat", json=body, timeout=120)
     assert reply.status_code == 200, reply.text
     data = reply.json()
     assert "28,500 crowns" in data["answer"]
@@ -33,19 +33,19 @@ def test_chat_answers_with_citations_and_logs_the_query(fake_server: str) -> Non
     assert data["citations"][0]["url"].startswith("https://")
     assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
     assert data["query_id"] >= 1 and len(data["feedback_token"]) >= 32
-    feedback = httpx.post(fake_server + "/api/feedback",
-                          json={"feedback_token": data["feedback_token"], "rating": "up"})
+    feedback = HTTP.post(fake_server + "/api/feedback",
+                         json={"feedback_token": data["feedback_token"], "rating": "up"})
     assert feedback.json() == {"ok": True}
     # Votes need the token: a query id, or a token that came with no answer, gets nowhere.
-    assert httpx.post(fake_server + "/api/feedback",
-                      json={"query_id": data["query_id"], "rating": "up"}).status_code == 422
-    assert httpx.post(fake_server + "/api/feedback",
-                      json={"feedback_token": "Z" * 32, "rating": "up"}).status_code == 404
+    assert HTTP.post(fake_server + "/api/feedback",
+                     json={"query_id": data["query_id"], "rating": "up"}).status_code == 422
+    assert HTTP.post(fake_server + "/api/feedback",
+                     json={"feedback_token": "Z" * 32, "rating": "up"}).status_code == 404
 
 
 def test_chat_streams_sources_tokens_and_done(fake_server: str, read_sse: Any) -> None:
     body = {"question": "Why does a glassblower cool finished pieces slowly?", "stream": True}
-    with httpx.stream("POST", fake_server + "/api/chat", json=body, timeout=120) as reply:
+    with HTTP.stream("POST", fake_server + "/api/chat", json=body, timeout=120) as reply:
         assert reply.headers["content-type"].startswith("text/event-stream")
         reply.read()
     events = read_sse(reply)
@@ -61,31 +61,31 @@ def test_follow_up_uses_the_history(fake_server: str) -> None:
     body = {"question": "and what would I be paid in my first year?",
             "history": [{"role": "user", "content": "I'd like to work as a glassblower."},
                         {"role": "assistant", "content": "Glassblowers shape glass [1]."}]}
-    data = httpx.post(fake_server + "/api/chat", json=body, timeout=120).json()
+    data = HTTP.post(fake_server + "/api/chat", json=body, timeout=120).json()
     assert data["citations"][0]["doc_id"] == "3-Glassblower"
     assert "1,650 florins" in data["answer"]
 
 
 def test_off_topic_is_refused(fake_server: str) -> None:
-    data = httpx.post(fake_server + "/api/chat",
-                      json={"question": "Who won the 2022 FIFA World Cup?"}, timeout=60).json()
+    data = HTTP.post(fake_server + "/api/chat",
+                     json={"question": "Who won the 2022 FIFA World Cup?"}, timeout=60).json()
     assert data["refused"] is True and data["citations"] == []
 
 
 def test_search_careers_sections_and_compare(fake_server: str) -> None:
-    found = httpx.post(fake_server + "/api/search",
-                       json={"query": "varroa mites", "k": 3}).json()
+    found = HTTP.post(fake_server + "/api/search",
+                      json={"query": "varroa mites", "k": 3}).json()
     assert found["results"][0]["doc_id"] == "2-Beekeeper"
-    only = httpx.post(fake_server + "/api/search",
-                      json={"query": "salary", "career": "4-Cartographer", "k": 5}).json()
+    only = HTTP.post(fake_server + "/api/search",
+                     json={"query": "salary", "career": "4-Cartographer", "k": 5}).json()
     assert {r["doc_id"] for r in only["results"]} == {"4-Cartographer"}
-    careers = httpx.get(fake_server + "/api/careers").json()
+    careers = HTTP.get(fake_server + "/api/careers").json()
     assert {c["id"] for c in careers} >= {"1-Lighthouse_Keeper", "3-Glassblower"}
-    career = httpx.get(fake_server + "/api/careers/3-Glassblower").json()
+    career = HTTP.get(fake_server + "/api/careers/3-Glassblower").json()
     assert any("florins" in s["text"] for s in career["sections"])
     assert all(s["url"] is None or s["url"].startswith("https://") for s in career["sections"])
-    compared = httpx.get(fake_server + "/api/compare",
-                         params={"a": "2-Beekeeper", "b": "3-Glassblower"}).json()
+    compared = HTTP.get(fake_server + "/api/compare",
+                        params={"a": "2-Beekeeper", "b": "3-Glassblower"}).json()
     aspects = {a["aspect"]: a["sections"] for a in compared["aspects"]}
     assert set(aspects) == {"responsibilities", "key_skills", "entry_level", "progression"}
     assert "silver marks" in aspects["entry_level"][0]["text"]
@@ -93,8 +93,8 @@ def test_search_careers_sections_and_compare(fake_server: str) -> None:
 
 
 def test_metrics_export_requests_latency_and_answers(fake_server: str) -> None:
-    httpx.get(fake_server + "/healthz")
-    text = httpx.get(fake_server + "/metrics").text
+    HTTP.get(fake_server + "/healthz")
+    text = HTTP.get(fake_server + "/metrics").text
     for name in ("advisor_requests_total", "advisor_request_duration_seconds_bucket",
                  "advisor_retrieval_seconds_bucket", "advisor_first_token_seconds_bucket",
                  "advisor_answer_seconds_bucket", "advisor_queue_depth", "advisor_refusals_total"):
@@ -130,14 +130,14 @@ def test_health_answers_fast_while_the_model_is_busy(make_service: Any, serve_ap
     with serve_app(app) as url:
         body = {"question": "Why does a glassblower cool finished pieces slowly?",
                 "mode": "generative"}
-        worker = threading.Thread(target=lambda: httpx.post(url + "/api/chat", json=body,
-                                                            timeout=60))
+        worker = threading.Thread(target=lambda: HTTP.post(url + "/api/chat", json=body,
+                                                           timeout=60))
         worker.start()
         try:
             assert model.started.wait(30)
             started = time.perf_counter()
-            assert httpx.get(url + "/healthz", timeout=5).status_code == 200
-            search = httpx.post(url + "/api/search", json={"query": "lighthouse"}, timeout=5)
+            assert HTTP.get(url + "/healthz", timeout=5).status_code == 200
+            search = HTTP.post(url + "/api/search", json={"query": "lighthouse"}, timeout=5)
             elapsed = time.perf_counter() - started
         finally:
             model.release.set()
@@ -148,7 +148,7 @@ def test_health_answers_fast_while_the_model_is_busy(make_service: Any, serve_ap
 
 @pytest.mark.parametrize("path", ["/", "/reference", "/docs", "/openapi.json"])
 def test_pages_render(fake_server: str, path: str) -> None:
-    assert httpx.get(fake_server + path).status_code == 200
+    assert HTTP.get(fake_server + path).status_code == 200
 
 
 # ---------------------------------------------------------------- the real stack
@@ -158,14 +158,14 @@ def test_the_real_stack_answers_streams_and_searches(live_server: str, read_sse:
     """MiniLM, FAISS and SmolLM2 behind uvicorn: an answer with its citation, the same
     answer streamed, and a search."""
     body = {"question": "How much does an assistant lighthouse keeper earn at the start?"}
-    data = httpx.post(live_server + "/api/chat", json=body, timeout=120).json()
+    data = HTTP.post(live_server + "/api/chat", json=body, timeout=120).json()
     assert "28,500 crowns" in data["answer"] and data["mode"] == "generative"
     assert data["citations"][0]["doc_id"] == "1-Lighthouse_Keeper"
-    with httpx.stream("POST", live_server + "/api/chat", json={**body, "stream": True},
-                      timeout=120) as reply:
+    with HTTP.stream("POST", live_server + "/api/chat", json={**body, "stream": True},
+                     timeout=120) as reply:
         reply.read()
     events = read_sse(reply)
     done = events[-1][1]
     assert "".join(d["text"] for name, d in events if name == "token") == done["answer"]
-    found = httpx.post(live_server + "/api/search", json={"query": "varroa mites", "k": 3}).json()
+    found = HTTP.post(live_server + "/api/search", json={"query": "varroa mites", "k": 3}).json()
     assert found["results"][0]["doc_id"] == "2-Beekeeper"

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
+from processes import HTTP
 
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 SECONDS = 45  # the fuzzing budget; the run ends a few seconds after it
@@ -53,20 +53,20 @@ def test_fuzzing_finds_no_server_error_and_no_schema_violation(
     assert cases["generated"] >= 10 * operations["total"]
 
     # Still healthy afterwards: alive, ready, and answering.
-    assert httpx.get(extractive_server + "/healthz", timeout=10).status_code == 200
-    assert httpx.get(extractive_server + "/readyz", timeout=10).status_code == 200
-    found = httpx.post(extractive_server + "/api/search", json={"query": "varroa mites"},
-                       timeout=30)
+    assert HTTP.get(extractive_server + "/healthz", timeout=10).status_code == 200
+    assert HTTP.get(extractive_server + "/readyz", timeout=10).status_code == 200
+    found = HTTP.post(extractive_server + "/api/search", json={"query": "varroa mites"},
+                      timeout=30)
     assert found.status_code == 200 and found.json()["results"][0]["doc_id"] == "2-Beekeeper"
 
 
 def _operations(url: str) -> list[dict[str, str]]:
-    schema = httpx.get(url + "/openapi.json", timeout=10).json()
+    schema = HTTP.get(url + "/openapi.json", timeout=10).json()
     return [{"path": p, "method": m} for p, ops in schema["paths"].items() for m in ops]
 
 
 def test_the_schema_documents_the_streams_and_error_replies(extractive_server: str) -> None:
-    schema = httpx.get(extractive_server + "/openapi.json", timeout=10).json()
+    schema = HTTP.get(extractive_server + "/openapi.json", timeout=10).json()
     chat = schema["paths"]["/api/chat"]["post"]
     assert "text/event-stream" in chat["responses"]["200"]["content"]
     assert {"400", "413", "422", "503"} <= set(chat["responses"])

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from processes import free_port, server_process
+from processes import HTTP, free_port, server_process
 
 from advisor.errors import BusyError, GenerationError, ModelError
 from advisor.generator import LlamaCppGenerator, default_model_path
@@ -393,7 +393,7 @@ def test_concurrency_requests_are_in_flight_at_the_server_at_once(
     try:
         answers = _ask_at_once(remote, 6)
         assert len(answers) == 6 and all(a.strip() for a in answers)
-        seen = httpx.get(f"{counting_server}/inflight").json()
+        seen = HTTP.get(f"{counting_server}/inflight").json()
         # Six asked at once: exactly `concurrency` reached the server together, no more.
         assert seen == {"now": 0, "peak": concurrency}
         assert remote.concurrency == concurrency and remote.queue_depth == 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from processes import free_port, server_process
+from processes import HTTP, free_port, server_process
 
 from advisor.api.app import create_app
 from advisor.chat import ChatService
@@ -82,12 +82,12 @@ def wait_for(check: Callable[[], bool], seconds: float) -> float:
 
 
 def build_id(url: str) -> str:
-    index: str = httpx.get(url + "/readyz", timeout=5).json()["index"]
+    index: str = HTTP.get(url + "/readyz", timeout=5).json()["index"]
     return index
 
 
 def metric(url: str, sample: str) -> float:
-    for line in httpx.get(url + "/metrics").text.splitlines():
+    for line in HTTP.get(url + "/metrics").text.splitlines():
         if line.startswith(sample + " "):
             return float(line.split()[-1])
     return 0.0
@@ -129,10 +129,10 @@ def test_three_rebuilds_under_a_search_load_swap_in_without_a_failed_request(
             assert not built.up_to_date
             swaps.append(wait_for(lambda b=before: build_id(served) != b, 15))
             # Right after the swap the new document answers.
-            found = httpx.post(served + "/api/search",
-                               json={"query": f"apprentice salary in {coin}", "k": 1}).json()
+            found = HTTP.post(served + "/api/search",
+                              json={"query": f"apprentice salary in {coin}", "k": 1}).json()
             assert found["results"][0]["doc_id"] == slug, found
-            careers = {c["id"] for c in httpx.get(served + "/api/careers").json()}
+            careers = {c["id"] for c in HTTP.get(served + "/api/careers").json()}
             assert slug in careers
     finally:
         stop.set()
@@ -159,7 +159,7 @@ def test_a_broken_build_is_refused_and_the_old_index_keeps_serving(
     os.replace(tmp, link)  # what a build that lost a file would leave behind
     wait_for(lambda: metric(served, 'advisor_index_reloads_total{outcome="refused"}') == 1, 15)
     assert build_id(served) == serving
-    found = httpx.post(served + "/api/search", json={"query": "varroa mites", "k": 1}).json()
+    found = HTTP.post(served + "/api/search", json={"query": "varroa mites", "k": 1}).json()
     assert found["results"][0]["doc_id"] == "2-Beekeeper"
     assert "refused the new index default-broken" in caplog.text
     assert "sentences.faiss" in caplog.text
@@ -186,6 +186,6 @@ def test_sighup_reloads_a_running_advisor_serve(
         assert build_id(url) == before  # ADVISOR_RELOAD_S=0: no polling
         process.send_signal(signal.SIGHUP)
         wait_for(lambda: build_id(url) != before, 30)
-        found = httpx.post(url + "/api/search",
-                           json={"query": f"apprentice salary in {coin}", "k": 1}).json()
+        found = HTTP.post(url + "/api/search",
+                          json={"query": f"apprentice salary in {coin}", "k": 1}).json()
         assert found["results"][0]["doc_id"] == slug

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
+from processes import HTTP
 
 from advisor.api.guard import DOCS_POLICY, PAGE_POLICY
 
@@ -30,7 +30,7 @@ def test_the_policies_say_what_the_issue_asks() -> None:
 @pytest.mark.parametrize("path", ["/", "/reference", "/api/careers", "/healthz",
                                   "/static/style.css", "/openapi.json", "/no-such-page"])
 def test_every_reply_carries_the_security_headers(fake_server: str, path: str) -> None:
-    reply = httpx.get(fake_server + path, timeout=30)
+    reply = HTTP.get(fake_server + path, timeout=30)
     assert reply.headers["content-security-policy"] == PAGE_POLICY
     assert reply.headers["x-content-type-options"] == "nosniff"
     assert reply.headers["referrer-policy"] == "no-referrer"
@@ -38,9 +38,9 @@ def test_every_reply_carries_the_security_headers(fake_server: str, path: str) -
 
 
 def test_errors_and_refusals_carry_them_too(fake_server: str) -> None:
-    too_big = httpx.post(fake_server + "/api/chat", content=b"x" * 70_000,
-                         headers={"content-type": "application/json"})
-    invalid = httpx.post(fake_server + "/api/chat", json={"question": ""})
+    too_big = HTTP.post(fake_server + "/api/chat", content=b"x" * 70_000,
+                        headers={"content-type": "application/json"})
+    invalid = HTTP.post(fake_server + "/api/chat", json={"question": ""})
     for reply in (too_big, invalid):
         assert reply.status_code in (413, 422)
         assert reply.headers["x-content-type-options"] == "nosniff"
@@ -49,29 +49,29 @@ def test_errors_and_refusals_carry_them_too(fake_server: str) -> None:
 
 @pytest.mark.parametrize("path", ["/", "/reference", "/healthz", "/docs"])
 def test_head_answers_like_get_without_a_body(fake_server: str, path: str) -> None:
-    get = httpx.get(fake_server + path)
-    head = httpx.head(fake_server + path)
+    get = HTTP.get(fake_server + path)
+    head = HTTP.head(fake_server + path)
     assert head.status_code == get.status_code == 200  # HEAD on / was 405
     assert head.content == b""
     assert head.headers["content-type"] == get.headers["content-type"]
     assert head.headers["content-length"] == get.headers["content-length"]
     assert "content-security-policy" in head.headers
-    assert httpx.head(fake_server + "/api/chat").status_code == 405  # POST only, as before
+    assert HTTP.head(fake_server + "/api/chat").status_code == 405  # POST only, as before
 
 
 def test_docs_are_served_from_this_server(fake_server: str) -> None:
-    page = httpx.get(fake_server + "/docs")
+    page = HTTP.get(fake_server + "/docs")
     assert page.status_code == 200
     assert page.headers["content-security-policy"] == DOCS_POLICY
     assert "cdn." not in page.text and "https://" not in page.text
     assert "<script>" not in page.text  # no inline script: only <script src=...>
     assets = (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css"))
     for asset, kind in assets:
-        reply = httpx.get(f"{fake_server}/docs/assets/{asset}")
+        reply = HTTP.get(f"{fake_server}/docs/assets/{asset}")
         assert reply.status_code == 200 and reply.headers["content-type"].startswith(kind)
         assert len(reply.content) > 10_000
-    assert httpx.get(fake_server + "/docs/assets/index.html").status_code == 404
-    assert httpx.get(fake_server + "/redoc").status_code == 404  # ReDoc would need a CDN
+    assert HTTP.get(fake_server + "/docs/assets/index.html").status_code == 404
+    assert HTTP.get(fake_server + "/redoc").status_code == 404  # ReDoc would need a CDN
 
 
 @pytest.mark.model

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
+from processes import HTTP
 
 from advisor.api.app import create_app
 from advisor.config import Settings
@@ -87,8 +87,8 @@ def test_a_client_that_goes_away_stops_the_model(
     service = make_service(model, writer={"max_tokens": 1000, "sentences": 100, "timeout": 60})
     app = create_app(service, settings)
     url = serve(app)
-    with httpx.stream("POST", url + "/api/chat", json={"question": PAY, "stream": True},
-                      timeout=30) as reply:
+    with HTTP.stream("POST", url + "/api/chat", json={"question": PAY, "stream": True},
+                     timeout=30) as reply:
         assert reply.headers["content-type"].startswith("text/event-stream")
         lines = reply.iter_lines()
         assert next(lines) == "event: sources"  # "\n" line ends, as the web chat splits them

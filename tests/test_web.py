@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
+from processes import HTTP
 
 from advisor.api.app import create_app
 from advisor.config import Settings
@@ -201,7 +201,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
 
 
 def test_hostile_career_title_shows_as_text_under_csp(browser: Any, hostile_server: str) -> None:
-    assert httpx.get(hostile_server + "/").headers["content-security-policy"].startswith(CSP)
+    assert HTTP.get(hostile_server + "/").headers["content-security-policy"].startswith(CSP)
     page = browser.new_page(viewport=PHONE)
     seen = watch(page)
     page.goto(hostile_server + "/")
