@@ -116,7 +116,7 @@ def test_three_rebuilds_under_a_search_load_swap_in_without_a_failed_request(
                 sent.append(1)
                 n += 1
 
-    clients = [threading.Thread(target=load, args=(i,)) for i in range(4)]
+    clients = [threading.Thread(target=load, args=(i,)) for i in range(2)]
     for client in clients:
         client.start()
     swaps: list[float] = []
