@@ -23,6 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import compileall
 import shutil
 import socket
 import sys
@@ -57,6 +58,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 
+# Where PYTHONDONTWRITEBYTECODE is set (this machine sets it), Python caches no bytecode, and
+# each of the two workers and the dozen `advisor` processes the tests start compiled the whole
+# package again: about 1 s of CPU each. Compile it once here (a no-op while up to date); the
+# files go to the __pycache__ folders git ignores, and an edited module is compiled afresh.
+for _folder in (REPO / "src", FIXTURES):
+    compileall.compile_dir(_folder, quiet=1)
 sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
 from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
 from processes import HTTP, free_port, server_process  # noqa: E402
