@@ -44,7 +44,7 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.stamp-install
 	status=0; \
 	$(PY) -m pytest -m "not model" -n $(TEST_WORKERS) || status=1; \
-	$(PY) -m pytest -m "model and not slow" || status=1; \
+	$(PY) -m pytest -m "model and not slow" -n 0 || status=1; \
 	exit $$status
 
 lint: $(VENV)/.stamp-install

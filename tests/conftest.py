@@ -11,7 +11,8 @@ all-MiniLM-L6-v2 (``embedder``, ``fixture_index_dir``, ``retriever``), the SmolL
 llama.cpp (``session_llm``, ``fixture_service``, ``live_server``), ONNX equality, Chromium,
 floods and fuzzing. A test that asks for one of ``MODEL_FIXTURES`` is marked ``model`` here;
 tests that load a model some other way carry the mark themselves. ``make test`` runs both:
-the fast tier on two pytest-xdist workers (``-n 2``), the model tier in one process.
+the fast tier on two pytest-xdist workers (``-n 2``, pytest's default here: pyproject.toml),
+the model tier in one process (``-n 0``).
 """
 
 from __future__ import annotations
