@@ -119,3 +119,21 @@ def test_a_follow_up_of_no_kind_of_its_own_asks_the_kind_asked_before(words_retr
     # Its own kind wins: a pay follow-up stays a pay question.
     query, hits = words_retriever.search("and what do they earn?", history=earlier)
     assert composer(words_retriever).compose(query, hits).kind == "pay"
+
+
+def test_a_sentence_about_the_guide_itself_gives_way_to_a_fact(words_retriever):
+    intro = chunk("9-Overview", "We'll also map out the first steps of a beekeeper's path.\n\n"
+                  "The first steps of a beekeeper are tending a hive under a mentor.\n")
+    question = "What are the first steps of a beekeeper?"
+    comp = composer(words_retriever)
+    signpost = score_of(comp, question, intro, [], [], "We'll")
+    plain = score_of(composer(words_retriever, signpost_weight=0.0), question, intro, [], [],
+                     "We'll")
+    assert plain - signpost == pytest.approx(ComposeSettings().signpost_weight)
+    query = comp.retriever.condense(question)
+    lead = comp.lead(comp.rank(query, [Hit(intro, 1.0, 1)], [], []), question)
+    assert [q.text[:20] for q in lead] == ["The first steps of a"]
+    # A question about the guide itself may be answered by what the guide says of itself.
+    about = "What does the guide map out about a beekeeper's first steps?"
+    assert score_of(comp, about, intro, [], [], "We'll") == pytest.approx(
+        score_of(composer(words_retriever, signpost_weight=0.0), about, intro, [], [], "We'll"))

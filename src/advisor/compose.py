@@ -19,7 +19,7 @@ from advisor.kinds import aspects_of, heading_match, is_compare, is_fit, kind_as
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.query import Query
-from advisor.quotes import LISTING, Composition, Quote, label_asked, trim
+from advisor.quotes import ABOUT_GUIDE, LISTING, SIGNPOST, Composition, Quote, label_asked, trim
 from advisor.retriever import Retriever
 from advisor.sections import MONEY, Sections
 from advisor.text import content_stems
@@ -42,6 +42,7 @@ class ComposeSettings:
     label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
     specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
     specific_listing: bool = True  # ... only when the question asks which things
+    signpost_weight: float = 0.5  # less when it tells what the guide goes on to say
     line_chars: int = 400  # the best sentence brings the rest of its line (bullet) up to this
     head_chars: int = 160  # ... those before it only this short together
     head_cut: bool = True  # ... else the line's first sentence cut to that length
@@ -122,6 +123,7 @@ class Composer:
         out: list[Quote] = []
         asked = set(content_stems(query.question))
         listing = bool(LISTING.search(query.question))
+        about_guide = bool(ABOUT_GUIDE.search(query.question))
         for ks in self.retriever.key_sentences(query, [h.chunk for h in hits]):
             if not math.isfinite(ks.score):
                 continue
@@ -149,6 +151,8 @@ class Composer:
                 score += s.label_weight
             if listing or not s.specific_listing:
                 score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
+            if SIGNPOST.search(ks.text) and not about_guide:
+                score -= s.signpost_weight
             out.append(Quote(hit, ks.text, ks.position, score, label, line))
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out

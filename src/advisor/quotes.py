@@ -79,6 +79,14 @@ def trim(text: str, label: str, asked: set[str], limit: int) -> str:
 #: A question that asks which things (tools, certifications): named things then count.
 LISTING = re.compile(r"\b(?:which|what)\b(?! is\b| does\b| do\b)|\bname some\b|\blist\b", re.I)
 
+#: A sentence about the guide itself ("We'll also map out typical leadership paths…", "This
+#: section is all about…"): it tells what the documents go on to say, not a fact to quote.
+SIGNPOST = re.compile(
+    r"\b(?:this (?:article|guide|section|chapter)|we(?:'ll| will|'ve| have|'re| are)"
+    r"|let's|later in)\b", re.I)
+#: A question about the guide itself, which such a sentence may answer.
+ABOUT_GUIDE = re.compile(r"\b(?:guide|article|section|chapter|these documents)\b", re.I)
+
 
 def label_share(label: str, asked: set[str]) -> float:
     """The share of a bold label's words (its parenthesis and "to" left out) the question uses."""
