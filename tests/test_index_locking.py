@@ -1,7 +1,7 @@
 """Builds of one index that overlap: a lock per index name, fsync, and loads that never fail.
 
 The builders are separate processes with a hashing embedder (no model to load), over the
-fixture corpus, so five rounds take seconds.
+fixture corpus, so three rounds take about a second.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ sys.path.insert(0, str(FIXTURES))  # the builder processes import it from there 
 from hash_embedder import HashEmbedder  # noqa: E402
 
 CHUNKER = ChunkerSettings(max_tokens=Settings.model_fields["chunk_tokens"].default)
-ROUNDS = 5
+ROUNDS = 3
 
 BUILDER = textwrap.dedent('''
 import json, os, sys, time
@@ -93,9 +93,9 @@ def test_concurrent_builds_and_a_reader_never_see_a_broken_index(
             except Exception as exc:  # noqa: BLE001 - every failed load is counted
                 failures.append(f"{type(exc).__name__}: {exc}")
             # A breath between loads: a reader spinning flat out would starve the two builders
-            # (and the other test worker) of the machine's two cores; it still loads hundreds
-            # of times while the builds run.
-            time.sleep(0.002)
+            # (and the other test worker) of the machine's two cores; it still loads over a
+            # hundred times, and sees every build, while the builds run.
+            time.sleep(0.01)
     finally:
         outputs = []
         for b in builders:
