@@ -65,6 +65,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
 # files go to the __pycache__ folders git ignores, and an edited module is compiled afresh.
 for _folder in (REPO / "src", FIXTURES):
     compileall.compile_dir(_folder, quiet=1)
+# The same for pytest's rewritten test modules, which it caches only where Python may write
+# bytecode: about 1 s of collection in each worker.
+sys.dont_write_bytecode = False
 sys.path.insert(0, str(FIXTURES))  # fakes.py, also imported by the processes tests start
 from fakes import ScriptedGenerator, WordsEmbedder  # noqa: E402
 from processes import HTTP, free_port, server_process  # noqa: E402
@@ -87,6 +90,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         needs_model = MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs_model or item.get_closest_marker("slow") or item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.model)
+    items.sort(key=lambda item: item.path.name not in LONG_FIRST)  # stable: else as collected
+
+
+#: Modules of fast-tier tests that take seconds each (servers and builder processes of their
+#: own, mypy): queued first, so that under xdist no worker still runs one of them at the end
+#: while the other has nothing left (they came last: 3 s of one idle worker).
+LONG_FIRST = frozenset({"test_reload.py", "test_index_locking.py", "test_lint.py",
+                        "test_index.py", "test_cli_answers.py", "test_streaming.py"})
 
 
 #: Test modules that xdist (make test: -n 2) hands to one worker as one unit; xdist starts the
