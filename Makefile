@@ -36,13 +36,15 @@ indexes/.stamp-index: corpus/.stamp-sync
 run: index
 	$(ADVISOR) serve --host $(HOST) --port $(PORT)
 
-# The fast tier on TEST_WORKERS pytest-xdist workers, then the model tier in one process (the
+# mypy strict over src (2 s with a warm cache, over a minute from a new checkout), then the
+# fast tier on TEST_WORKERS pytest-xdist workers, then the model tier in one process (the
 # GGUF already uses every core); the tests that use ranx share one worker
-# (conftest.SHARED_WORKER). Each run prints its tier's test count and time. The model
-# tier runs even when the fast tier failed; either failing fails the target.
+# (conftest.SHARED_WORKER). Each tier prints its test count and time. Every step runs even
+# when one before it failed; any failing fails the target.
 TEST_WORKERS ?= 2
 test: $(VENV)/.stamp-install
 	status=0; \
+	$(PY) -m mypy || status=1; \
 	$(PY) -m pytest -m "not model" -n $(TEST_WORKERS) || status=1; \
 	$(PY) -m pytest -m "model and not slow" -n 0 || status=1; \
 	exit $$status

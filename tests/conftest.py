@@ -94,18 +94,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 #: Modules of fast-tier tests that take seconds each (servers and builder processes of their
-#: own, mypy): queued first, so that under xdist no worker still runs one of them at the end
-#: while the other has nothing left (they came last: 3 s of one idle worker).
-LONG_FIRST = frozenset({"test_reload.py", "test_index_locking.py", "test_lint.py",
-                        "test_index.py", "test_cli_answers.py", "test_streaming.py"})
+#: own): queued first, so that under xdist no worker still runs one of them at the end while
+#: the other has nothing left (they came last: 3 s of one idle worker).
+LONG_FIRST = frozenset({"test_reload.py", "test_index_locking.py", "test_index.py",
+                        "test_cli_answers.py", "test_streaming.py"})
 
 
 #: Test modules that xdist (make test: -n 2) hands to one worker as one unit; xdist starts the
 #: units with the most tests first, then the rest test by test. Together because the first
 #: of their tests in a process pays an import the others reuse: ranx (scipy.stats,
 #: matplotlib, pandas) and numba's first typed list, 2-4 s; the openai client's types, 0.6 s.
-#: Early because they are few tests of several seconds (servers, builder processes, mypy):
-#: last in the queue, they kept one worker busy while the other had nothing left.
+#: Early because they are few tests of several seconds (servers, builder processes): last in
+#: the queue, they kept one worker busy while the other had nothing left.
 SHARED_WORKER = {
     **dict.fromkeys(["test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
                      "test_score_lists.py", "test_significance.py"], "ranx"),

@@ -1,4 +1,6 @@
-"""The code style gates of pyproject.toml: ruff over everything, mypy strict over src/."""
+"""The code style gate of pyproject.toml: ruff over everything. mypy strict over src/ is a step
+of its own in `make test` (and `make lint`): from a new checkout its cache is cold and it takes
+over a minute, which no fast tier can hold."""
 
 from __future__ import annotations
 
@@ -15,8 +17,3 @@ def test_ruff_is_clean() -> None:
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
 
-
-def test_mypy_strict_is_clean() -> None:
-    run = subprocess.run([str(BIN / "mypy")], cwd=REPO, capture_output=True, text=True,
-                         timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
