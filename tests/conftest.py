@@ -104,8 +104,6 @@ LONG_FIRST = frozenset({"test_reload.py", "test_index_locking.py", "test_index.p
 #: units with the most tests first, then the rest test by test. Together because the first
 #: of their tests in a process pays an import the others reuse: ranx (scipy.stats,
 #: matplotlib, pandas) and numba's first typed list, 2-4 s; the openai client's types, 0.6 s.
-#: Early because they are few tests of several seconds (servers, builder processes): last in
-#: the queue, they kept one worker busy while the other had nothing left.
 SHARED_WORKER = {
     **dict.fromkeys(["test_beir.py", "test_cli.py", "test_eval_cli.py", "test_evaluation.py",
                      "test_score_lists.py", "test_significance.py"], "ranx"),
