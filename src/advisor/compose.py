@@ -137,7 +137,8 @@ class Composer:
                 # a label in the kind's own words does ("Possible career changes").
                 matched = sum(kind_asked(label, k) for k in kinds)
             score += s.heading_weight * min(matched, s.heading_kinds)
-            in_label = self.sections.careers_in(label)
+            # Both label signals below need a named career; without one, no career lookup.
+            in_label = self.sections.careers_in(label) if named else set()
             # A label naming every career a question pairs ("Backend Developers with Database
             # Administrators") is about them, as their own documents are.
             pair = len(named) >= 2 and set(named) <= in_label
