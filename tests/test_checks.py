@@ -46,7 +46,7 @@ def test_sentences_that_restate_the_passage_pass(sentence, question):
     ("Yes, data engineers earn $75,000 to $120,000 per year.", SALARY,
      "a yes or no the passage does not state"),
     ("Salaries can vary greatly from place to place.", SALARY, "says nothing from the passage"),
-    ("Data engineers write poetry in a game world every year for $75,000.", SALARY,
+    ("Data engineers write poetry in a game world for $75,000 to $120,000.", SALARY,
      "words not in the passage: game, poetri, world, write"),
     # Seen on dev: a name is a whole word ("Hub" is in the passage, "HubS" is not) ...
     ("The most versatile platform is HubSpot or HubS.",
@@ -64,6 +64,42 @@ def test_sentences_the_passage_does_not_support_fail_with_a_reason(sentence, pas
     assert verdict.reason == reason
 
 
+LANGUAGES = ("Software Engineer > Programming Languages: Start with Python (beginner-friendly) "
+             "or Java (enterprise), then expand to JavaScript (web frontend).")
+
+
+@pytest.mark.parametrize("sentence, question, reason", [
+    # Seen on dev: every word is the passage's, the claim is stronger than the passage's.
+    ("AWS Certified Solutions Architect is highly recommended for cloud engineers.", "",
+     "a stronger claim than the passage makes: highly"),
+    ("You must get the AWS Certified Cloud Practitioner.", "", "a stronger claim than the "
+     "passage makes: must"),
+    ("Cloud engineers need the AWS Certified Cloud Practitioner.", "Which certification helps?",
+     "a stronger claim than the passage makes: need"),
+    # Every name is the passage's, their relation is not ("Python or Java" first).
+    ("Choose JavaScript or Python as your first language.", "", "names in another order than "
+     "the passage's"),
+    # Half a range is a figure the passage does not give ("around $95,000").
+    ("Cloud engineers earn about $120,000 with the AWS Certified Cloud Practitioner.", "",
+     "one end of a range the passage gives"),
+])
+def test_a_stronger_claim_or_names_in_another_order_fail(sentence, question, reason):
+    passage = LANGUAGES if "Python" in sentence else CERTS
+    passage += " Its pay: $75,000 to $120,000."
+    verdict = support(sentence, passage, question, min_share=0.8)
+    assert (verdict.ok, verdict.reason) == (False, reason)
+
+
+def test_a_claim_word_the_question_uses_and_a_name_of_the_heading_pass():
+    # "What do I need?" may be answered with "you need"; the passage's career may come last.
+    assert support("You need the AWS Certified Cloud Practitioner.", CERTS,
+                   "What do I need to become one?", min_share=0.8).ok
+    heading = "Software Engineer > Programming Languages"
+    sentence = "Python or Java is a first language for a Software Engineer."
+    assert support(sentence, LANGUAGES, "", min_share=0.8, heading=heading).ok
+    assert support("Start with Python, then JavaScript.", LANGUAGES, "", min_share=1.0).ok
+
+
 def test_a_plural_in_the_passage_names_its_singular():
     assert support("An API lets programs talk.", "Basics: APIs let programs talk.").ok
     assert support("Cloud Engineers earn $75,000.", "Cloud Engineer pay: $75,000 a year.").ok
@@ -72,7 +108,7 @@ def test_a_plural_in_the_passage_names_its_singular():
 def test_words_of_the_question_count_as_known_but_its_names_do_not():
     assert support("Data engineers in the US make $75,000 to $120,000 a year.", SALARY,
                    "What do data engineers make?", min_share=1.0).ok
-    verdict = support("Data engineers need a PhD and make $75,000.", SALARY,
+    verdict = support("Data engineers need a PhD and make $75,000 to $120,000.", SALARY,
                       "Do data engineers need a PhD?", min_share=0.5)
     assert verdict.reason == "name not in the passage: PhD"
 

@@ -38,6 +38,16 @@ _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
 #: "I would recommend AWS": an opinion of the advisor's own, which no passage states.
 _FIRST_PERSON = re.compile(r"\bI(?:['’](?:d|m|ll|ve))?\b|\b(?i:me|my|mine|myself)\b")
+#: Words that make a claim stronger ("you need the CISSP", "highly recommended", "the best"):
+#: a model sentence may use one only where the passage or the question does.
+_CLAIM = re.compile(
+    r"\b(?:must|needs?|needed|requires?|required|essential|necessary|crucial|vital|critical"
+    r"|important|always|every|all|only|best|most|top|highly|strongly|definitely|certainly"
+    r"|guaranteed?|mandatory)\b",
+    re.I,
+)
+#: A range of figures: "$70,000 to $95,000", "3-7", "between 2 and 5".
+_RANGE = re.compile(r"(\d[\d,.]*)\+?\s*(?:to|–|—|-|and)\s*[$£€]?(\d[\d,.]*)")
 _YES_NO = re.compile(r"^\W*(?:yes|no|nope|yeah|absolutely|definitely)\b", re.I)
 #: Plain words a restatement for a student may use that no passage needs to hold.
 PLAIN_WORDS = frozenset(
@@ -45,7 +55,8 @@ PLAIN_WORDS = frozenset(
     students help helps start starts starting learn learning need needs use used using make
     makes get gets year years yearly annual annually like way ways often usually many much lot
     well able know thing things kind part one first also typically generally around roughly
-    about approximately between range ranges earn earns pay paid salary salaries good""".split()
+    about approximately between range ranges earn earns pay paid salary salaries good become
+    becomes come comes choose want go do done you'll you're you've it's they're that's""".split()
 )
 
 
@@ -85,8 +96,10 @@ def _plain_stems() -> frozenset[str]:
     return frozenset(stemmer().stemWords(list(PLAIN_WORDS)))
 
 
-def support(sentence: str, passage: str, question: str = "", *, min_share: float = 1.0) -> Verdict:
-    """Whether ``passage`` (plain text, heading included) supports a model sentence."""
+def support(
+    sentence: str, passage: str, question: str = "", *, min_share: float = 1.0, heading: str = ""
+) -> Verdict:
+    """Whether ``passage`` (plain text, ``heading`` included) supports a model sentence."""
     said = strip_citations(sentence).strip()
     if not said:
         return Verdict(False, "empty")
@@ -97,18 +110,35 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     missing_numbers = sorted(numbers(said) - numbers(source))
     if missing_numbers:
         return Verdict(False, f"number not in the passage: {', '.join(missing_numbers)}")
+    for low_end, high_end in _RANGE.findall(source):
+        # "around $95,000" from "$70,000 to $95,000": a range is given whole or not at all.
+        ends = numbers(low_end) | numbers(high_end)
+        if len(ends) == 2 and len(ends & numbers(said)) == 1:
+            return Verdict(False, "one end of a range the passage gives")
     names = named_things(said)
+    places: dict[str, list[int]] = {}
     for name in names:
         # "DevOps Engineers" is named in a passage that says "DevOps Engineer".
         # A whole word (or its plural): "HubS" is not named by "HubSpot", "API" is by "APIs".
         forms = {name.lower(), name.removesuffix("s").lower()}
-        whole = (rf"(?<!\w){re.escape(form)}(?:e?s)?(?![\w+#])" for form in forms)
-        if not any(re.search(pattern, low) for pattern in whole):
+        whole = [rf"(?<!\w){re.escape(form)}(?:e?s)?(?![\w+#])" for form in forms]
+        found = sorted({m.start() for p in whole for m in re.finditer(p, low)})
+        if not found:
             return Verdict(False, f"name not in the passage: {name}")
+        places.setdefault(name.lower(), found)
+    if not _in_order(said, heading, places):
+        # "JavaScript or Python" from "Python or Java, then JavaScript"; "from B to A" from
+        # "from A to B": every name is the passage's, the relation between them is not.
+        return Verdict(False, "names in another order than the passage's")
     if _FIRST_PERSON.search(said) and not _FIRST_PERSON.search(source):
         return Verdict(False, "speaks for the advisor, not the documents")
     if _NEGATION.search(said) and not _NEGATION.search(source):
         return Verdict(False, "a negation the passage does not make")
+    given = f"{source} {question}"
+    allowed = set(content_stems(given)) | {w.lower() for w in _CLAIM.findall(given)}
+    for word in _CLAIM.findall(said):
+        if word.lower() not in allowed and not set(content_stems(word)) & allowed:
+            return Verdict(False, f"a stronger claim than the passage makes: {word}")
     stems = content_stems(said)
     known = set(content_stems(source))
     asked = set(content_stems(question))
@@ -120,6 +150,24 @@ def support(sentence: str, passage: str, question: str = "", *, min_share: float
     if stems and 1 - len(unknown) / len(stems) < min_share:
         return Verdict(False, f"words not in the passage: {', '.join(sorted(set(unknown)))}")
     return Verdict(True)
+
+
+def _in_order(said: str, heading: str, places: dict[str, list[int]]) -> bool:
+    """Whether the sentence's names follow one another as they do in the passage: each can be
+    matched at or after the one before it. A name in the heading (the career the passage is
+    about) may stand anywhere."""
+    free = heading.lower()
+    order = sorted(
+        (said.lower().find(name), name) for name in places
+        if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", free)
+    )
+    at = -1
+    for _, name in order:
+        later = [p for p in places[name] if p >= at]
+        if not later:
+            return False
+        at = later[0]
+    return True
 
 
 def repeats_question(sentence: str, question: str) -> bool:

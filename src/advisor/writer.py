@@ -165,8 +165,9 @@ class LeadWriter:
             return None, Dropped(said, "repeats the instructions")
         # Checked against what the model was shown (and where it stands), not the whole
         # passage: words of the passage the model never saw are no support for a claim.
-        seen = f"{quotes[0].hit.chunk.heading}: {plain_text(shown(quotes))}"
-        verdict = support(said, seen, question, min_share=self.settings.min_share)
+        heading = quotes[0].hit.chunk.heading
+        seen = f"{heading}: {plain_text(shown(quotes))}"
+        verdict = support(said, seen, question, min_share=self.settings.min_share, heading=heading)
         if not verdict.ok:
             return None, Dropped(said, verdict.reason)
         # Restating the quote in fewer words is the model's job; a sentence that keeps nearly
