@@ -69,12 +69,13 @@ class AnswerResult:
 
 def unsupported(answer: Answer, min_share: float) -> tuple[str, ...]:
     """The model sentences of a final answer that the support check rejects."""
-    passages = {c.number: f"{' > '.join((c.title, *c.heading_path))}: {c.text}"
-                for c in answer.citations}
+    headings = {c.number: " > ".join((c.title, *c.heading_path)) for c in answer.citations}
     bad = []
     for sentence in answer.model_sentences:
-        cited = [passages[n] for n in cited_numbers(sentence) if n in passages]
-        if not any(support(sentence, p, answer.question, min_share=min_share).ok for p in cited):
+        cited = [n for n in cited_numbers(sentence) if n in headings]
+        texts = {c.number: c.text for c in answer.citations}
+        if not any(support(sentence, f"{headings[n]}: {texts[n]}", answer.question,
+                           min_share=min_share, heading=headings[n]).ok for n in cited):
             bad.append(sentence)
     return tuple(bad)
 
