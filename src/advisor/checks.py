@@ -39,7 +39,7 @@ _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|without|neither)\b|n[
 #: "I would recommend AWS": an opinion of the advisor's own, which no passage states.
 _FIRST_PERSON = re.compile(r"\bI(?:['’](?:d|m|ll|ve))?\b|\b(?i:me|my|mine|myself)\b")
 #: Words that make a claim stronger ("you need the CISSP", "highly recommended", "the best"):
-#: a model sentence may use one only where the passage or the question does.
+#: a model sentence may use one only where the passage does.
 _CLAIM = re.compile(
     r"\b(?:must|needs?|needed|requires?|required|essential|necessary|crucial|vital|critical"
     r"|important|always|every|all|only|best|most|top|highly|strongly|definitely|certainly"
@@ -134,8 +134,9 @@ def support(
         return Verdict(False, "speaks for the advisor, not the documents")
     if _NEGATION.search(said) and not _NEGATION.search(source):
         return Verdict(False, "a negation the passage does not make")
-    given = f"{source} {question}"
-    allowed = set(content_stems(given)) | {w.lower() for w in _CLAIM.findall(given)}
+    # From the passage only: "the very top job is X" restates the question's "very top" as a
+    # fact about X, which the passage does not give.
+    allowed = set(content_stems(source)) | {w.lower() for w in _CLAIM.findall(source)}
     for word in _CLAIM.findall(said):
         if word.lower() not in allowed and not set(content_stems(word)) & allowed:
             return Verdict(False, f"a stronger claim than the passage makes: {word}")
