@@ -35,6 +35,12 @@ from advisor.types import Dropped
 _STOP = ("\n", "<|im_end|>", "<|im_start|>", "Text:", "Question:")
 _OPENER = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|a)\s*:\s*", re.I)
 _END = re.compile(r"[.!?][\"')\]]*$")
+#: "To become a project manager", "move into data analysis": where a sentence says a student goes.
+_BECOME = re.compile(
+    r"\b(?:becom(?:e|es|ing)|switch(?:es|ing)? (?:in)?to|mov(?:e|es|ing) (?:in)?to"
+    r"|transition(?:s|ing)? (?:in)?to)\s+(?:an?\s+|the\s+)?([\w+#./-]+)",
+    re.I,
+)
 #: A sentence with this share of its words in a quote, in the quote's order, is that quote
 #: cut down. On dev, kept sentences score either 1.0 (five cut-down copies) or 0.90 and
 #: below (restatements): any value in between gives the same answers.
@@ -170,6 +176,8 @@ class LeadWriter:
         verdict = support(said, seen, question, min_share=self.settings.min_share, heading=heading)
         if not verdict.ok:
             return None, Dropped(said, verdict.reason)
+        if goes_elsewhere(said, question, quotes):
+            return None, Dropped(said, "another career than the one the passage leads to")
         # Restating the quote in fewer words is the model's job; a sentence that keeps nearly
         # all of a quote's words at nearly its length adds nothing, nor does the quote with
         # some of its words left out (the student reads both, one after the other).
@@ -182,6 +190,25 @@ class LeadWriter:
             if cut_down(said, q.text) >= _CUT_DOWN:
                 return None, Dropped(said, "repeats the quote with words left out")
         return f"{said} [{quotes[0].number}]", None
+
+
+def goes_elsewhere(sentence: str, question: str, quotes: Sequence[Quote]) -> bool:
+    """A sentence that has the student become a career other than the one a switching
+    passage leads to ("To Program Manager: ..." restated as "To become a project manager"),
+    unless the question asks for that same move."""
+    targets = {s for q in quotes if q.label.startswith("To ") for s in content_stems(q.label)}
+    if not targets:
+        return False
+    asked = {_first_stem(m) for m in _BECOME.finditer(question)}
+    return any(
+        (word := _first_stem(m)) and word not in targets and word not in asked
+        for m in _BECOME.finditer(sentence)
+    )
+
+
+def _first_stem(match: re.Match[str]) -> str:
+    stems = content_stems(match.group(1))
+    return stems[0] if stems else ""
 
 
 def cut_down(sentence: str, quote: str) -> float:
