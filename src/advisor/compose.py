@@ -47,7 +47,7 @@ class ComposeSettings:
     head_chars: int = 160  # ... those before it only this short together
     head_cut: bool = True  # ... else the line's first sentence cut to that length
     trim_chars: int = 300  # a lead sentence longer than this is cut to the clauses that answer
-    second_margin: float = 0.25  # a runner-up from another line this close to the best joins
+    second_margin: float = 0.1  # a runner-up from another line this close to the best joins
     lines: int = 2  # ... up to this many lines in all
     lead_chars: int = 400  # ... if the lead stays this short
     details: int = 4
