@@ -11,7 +11,7 @@ import pytest
 from advisor import shapes
 from advisor.compose import Composer, ComposeSettings
 from advisor.prompts import PromptLibrary
-from advisor.quotes import Quote
+from advisor.quotes import LISTING, Quote
 from advisor.retriever import Retriever
 from advisor.text import passage_sentences
 from advisor.types import Chunk, Hit
@@ -137,3 +137,24 @@ def test_a_sentence_about_the_guide_itself_gives_way_to_a_fact(words_retriever):
     about = "What does the guide map out about a beekeeper's first steps?"
     assert score_of(comp, about, intro, [], [], "We'll") == pytest.approx(
         score_of(composer(words_retriever, signpost_weight=0.0), about, intro, [], [], "We'll"))
+
+
+def test_the_career_a_question_names_is_no_specific_thing_to_list(words_retriever):
+    certs = chunk("2-Beekeeper", "* **Certifications:** Beekeeper certifications matter for "
+                  "Beekeepers.\n\n* **Bee Guild:** Bee Guild Master and Hive Steward Level 1.\n")
+    question = "What certifications help a beekeeper?"
+    comp = composer(words_retriever)
+    plain = composer(words_retriever, specific_weight=0.0)
+    # The subject of the question restated earns nothing; the certifications it lists do.
+    subject = score_of(comp, question, certs, [], [], "Certifications:")
+    assert subject == pytest.approx(score_of(plain, question, certs, [], [],
+                                             "Certifications:"))
+    listed = score_of(comp, question, certs, [], [], "Bee Guild:")
+    assert listed - score_of(plain, question, certs, [], [], "Bee Guild:") > 0
+
+
+def test_what_is_and_whats_ask_what_something_is_which_and_what_things_ask_for_a_list():
+    assert not LISTING.search("What's the difference between a beekeeper and a glassblower?")
+    assert not LISTING.search("What is a beekeeper?")
+    assert LISTING.search("What certifications help a beekeeper?")
+    assert LISTING.search("Which tools does a glassblower use?")

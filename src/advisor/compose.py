@@ -151,7 +151,10 @@ class Composer:
             if label and (label_asked(label, asked) or other):
                 score += s.label_weight
             if listing or not s.specific_listing:
-                score += s.specific_weight * min(3, len(set(named_things(ks.text)))) / 3
+                # Things the question does not name ("Cloud Engineers" in a sentence for "what
+                # certifications help a cloud engineer?" is its subject, not a certification).
+                things = {n for n in named_things(ks.text) if not set(content_stems(n)) <= asked}
+                score += s.specific_weight * min(3, len(things)) / 3
             if SIGNPOST.search(ks.text) and not about_guide:
                 score -= s.signpost_weight
             out.append(Quote(hit, ks.text, ks.position, score, label, line))

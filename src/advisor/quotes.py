@@ -77,7 +77,9 @@ def trim(text: str, label: str, asked: set[str], limit: int) -> str:
 
 
 #: A question that asks which things (tools, certifications): named things then count.
-LISTING = re.compile(r"\b(?:which|what)\b(?! is\b| does\b| do\b)|\bname some\b|\blist\b", re.I)
+LISTING = re.compile(
+    r"\b(?:which|what)\b(?! is\b| does\b| do\b|['’]s\b|['’]re\b)|\bname some\b|\blist\b", re.I
+)
 
 #: A sentence about the guide itself ("We'll also map out typical leadership paths…", "This
 #: section is all about…"): it tells what the documents go on to say, not a fact to quote.
