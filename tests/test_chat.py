@@ -249,6 +249,19 @@ def test_comparison_gives_the_same_aspect_of_both_careers(make_service):
     assert "Beekeeper:" in answer.text and "Glassblower:" in answer.text
 
 
+
+def test_a_comparison_of_no_aspect_gives_each_careers_definition(make_service):
+    # Elsewhere a sentence names both careers ("Beekeepers sell beeswax to glassblowers"):
+    # it is no answer to what tells them apart.
+    _, answer = run(make_service(), "What's the difference between a beekeeper and a "
+                    "glassblower?", mode="extractive")
+    assert answer.kind == "compare"
+    lead = answer.citations[:2]
+    assert [c.doc_id for c in lead] == ["2-Beekeeper", "3-Glassblower"]
+    assert all("Role Definition & Responsibilities" in c.heading_path for c in lead)
+    assert "apiarist" in answer.text and "molten glass" in answer.text
+
+
 # ---------------------------------------------------------------- the real model
 
 

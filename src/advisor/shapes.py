@@ -59,8 +59,14 @@ def compare(composer: Composer, query: Query, docs: Sequence[str],
     lead: list[Quote] = []
     details: list[Quote] = []
     for doc in docs:
-        _, hits = composer.retriever.search(query.question, k=composer.settings.pool,
-                                            doc_ids=[doc])
+        # The aspect's own sections of each career first ("What's the difference between A
+        # and B?" compares their definitions), else what the retriever finds in its document.
+        own = [c for c in composer.sections.chunks_of(doc)
+               if any(under(c.heading_path, ASPECTS[a].headings) for a in aspect)]
+        hits = [Hit(c, 0.0, i) for i, c in enumerate(own[: composer.settings.pool], 1)]
+        if not hits:
+            _, hits = composer.retriever.search(query.question, k=composer.settings.pool,
+                                                doc_ids=[doc])
         ranked = composer.rank(query, hits, aspect, [doc])
         if ranked:
             lead.append(replace(ranked[0], name=composer.sections.name(doc)))
