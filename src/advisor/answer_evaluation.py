@@ -70,10 +70,10 @@ class AnswerResult:
 def unsupported(answer: Answer, min_share: float) -> tuple[str, ...]:
     """The model sentences of a final answer that the support check rejects."""
     headings = {c.number: " > ".join((c.title, *c.heading_path)) for c in answer.citations}
+    texts = {c.number: c.text for c in answer.citations}
     bad = []
     for sentence in answer.model_sentences:
         cited = [n for n in cited_numbers(sentence) if n in headings]
-        texts = {c.number: c.text for c in answer.citations}
         if not any(support(sentence, f"{headings[n]}: {texts[n]}", answer.question,
                            min_share=min_share, heading=headings[n]).ok for n in cited):
             bad.append(sentence)
