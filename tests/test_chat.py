@@ -262,6 +262,17 @@ def test_a_comparison_of_no_aspect_gives_each_careers_definition(make_service):
     assert "apiarist" in answer.text and "molten glass" in answer.text
 
 
+
+def test_a_question_of_time_says_the_documents_give_none_and_answers_with_the_path(
+        make_service):
+    _, answer = run(make_service(), "How long does it take to become a beekeeper?",
+                    mode="extractive")
+    assert answer.text.startswith("The documents don't say how long this takes")
+    assert "Educational Background" in answer.citations[0].heading_path
+    assert "short course" in answer.text
+    assert not answer.refused
+
+
 # ---------------------------------------------------------------- the real model
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.kinds import aspects_of, interests, is_compare, is_fit, places_in, smalltalk
+from advisor.kinds import (
+    SPAN,
+    asks_duration,
+    aspects_of,
+    interests,
+    is_compare,
+    is_fit,
+    places_in,
+    smalltalk,
+)
 from advisor.quotes import trim
 from advisor.sections import MONEY
 from advisor.text import content_stems
@@ -86,3 +95,11 @@ def test_a_long_quote_is_cut_to_the_clauses_that_answer():
     assert "certifications (AWS Certified Solutions Architect" in cut
     assert len(cut) <= 200
     assert trim("Short enough.", "", asked, 200) == "Short enough."
+
+
+def test_a_question_of_time_and_a_span_of_time():
+    assert asks_duration("How long does it take to become a beekeeper?")
+    assert asks_duration("how many years until I'm a senior glassblower?")
+    assert not asks_duration("How much does a beekeeper earn?")
+    assert SPAN.search("A degree takes 3-4 years.") and SPAN.search("a 12 week bootcamp")
+    assert not SPAN.search("Salaries range from $60,000 to $90,000 per year.")

@@ -15,7 +15,14 @@ from dataclasses import dataclass, replace
 
 from advisor import shapes
 from advisor.checks import named_things
-from advisor.kinds import aspects_of, heading_match, is_compare, is_fit, kind_asked
+from advisor.kinds import (
+    asks_duration,
+    aspects_of,
+    heading_match,
+    is_compare,
+    is_fit,
+    kind_asked,
+)
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
 from advisor.query import Query
@@ -87,6 +94,9 @@ class Composer:
                 break
         if not named and "work" in kinds:
             kinds.remove("work")  # "what does the git clone command do?" is no job description
+        duration = asks_duration(query.question)
+        if duration and not kinds:
+            kinds.append("education")  # "how long to become one?": the path there, its studies
         if is_fit(query.question, len(named)):
             return self.finish(shapes.fit(self, query), query, kinds)
         pair = shapes.transition_pair(query, named, kinds)
@@ -96,7 +106,11 @@ class Composer:
             # What a switch takes, or where a career leads: two halves of the switching sections.
             needs = ASPECTS["switch_needs"].words.search(query.question)
             kinds.append("switch_needs" if needs else "switch_paths")
-        ranked = self.rank(query, hits[: self.settings.pool], kinds, named)
+        pool = hits[: s.pool]
+        if duration:
+            # No passage gives a time; the sections on the path there come closest.
+            pool = [h for h in pool if heading_match(h.chunk.heading_path, kinds)] or pool
+        ranked = self.rank(query, pool, kinds, named)
         kind = kinds[0] if kinds else "general"
         if not ranked:
             return Composition(kind=kind, lead=())
@@ -109,6 +123,8 @@ class Composer:
             lead = shapes.carry_over(self, query, item or lead, source)
         elif kind == "pay":
             preface = shapes.pay_note(self, query, lead, named)
+        elif duration:
+            preface = shapes.duration_note(self, lead)
         details = tuple(self.details(ranked, lead))
         comp = Composition(kind=kind, lead=tuple(lead), preface=preface, details=details)
         return self.finish(comp, query, kinds)

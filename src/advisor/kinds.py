@@ -68,6 +68,19 @@ def aspects_of(question: str) -> list[str]:
     return [kind for kind in PRIORITY if ASPECTS[kind].words.search(question)]
 
 
+#: "How long does it take to become ...?", "how many years ...": a question of time.
+_DURATION = re.compile(
+    r"\bhow long\b|\bhow many (?:years|months|weeks)\b|\bhow (?:quickly|fast|soon)\b", re.I
+)
+#: A span of time a passage gives ("2-4 years", "six months" is not matched: digits only).
+SPAN = re.compile(r"\b\d+(?:\s*(?:-|–|to)\s*\d+)?\+?\s*(?:years?|months?|weeks?)\b", re.I)
+
+
+def asks_duration(question: str) -> bool:
+    """A question about how long something takes."""
+    return bool(_DURATION.search(question))
+
+
 def is_fit(question: str, named_careers: int) -> bool:
     """A student describing themselves and asking which career would suit them."""
     if not _FIT_ASK.search(question):

@@ -20,6 +20,7 @@ REQUIRED = (
     "injection.j2",
     "smalltalk.j2",
     "pay_note.j2",
+    "duration_note.j2",
     "carry_over.j2",
     "fit.j2",
     "fit_starter.j2",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from advisor.kinds import interests, places_in, under
+from advisor.kinds import SPAN, interests, places_in, under
 from advisor.kinds_aspects import ASPECTS
 from advisor.query import Query
 from advisor.quotes import Composition, Quote, label_share
@@ -129,6 +129,14 @@ def pay_note(composer: Composer, query: Query, lead: Sequence[Quote],
         return ""
     return composer.prompts.render("pay_note.j2", career=career, place=asked[0],
                                    given=places_in(said))
+
+
+def duration_note(composer: Composer, lead: Sequence[Quote]) -> str:
+    """A question of time: say so when the lead gives no span of time (the documents give
+    paths and requirements, rarely durations)."""
+    if any(SPAN.search(q.text) for q in lead):
+        return ""
+    return composer.prompts.render("duration_note.j2")
 
 
 def fit(composer: Composer, query: Query) -> Composition:
