@@ -136,12 +136,12 @@ def support(
         return Verdict(False, "a negation the passage does not make")
     # From the passage only: "the very top job is X" restates the question's "very top" as a
     # fact about X, which the passage does not give.
-    allowed = set(content_stems(source)) | {w.lower() for w in _CLAIM.findall(source)}
+    known = set(content_stems(source))
+    allowed = known | {w.lower() for w in _CLAIM.findall(source)}
     for word in _CLAIM.findall(said):
         if word.lower() not in allowed and not set(content_stems(word)) & allowed:
             return Verdict(False, f"a stronger claim than the passage makes: {word}")
     stems = content_stems(said)
-    known = set(content_stems(source))
     asked = set(content_stems(question))
     plain = _plain_stems()
     own = [s for s in stems if s not in asked and s not in plain]
