@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from advisor.kinds import SPAN, interests, places_in, under
+from advisor.kinds import SPAN, heading_match, interests, places_in, under
 from advisor.kinds_aspects import ASPECTS
 from advisor.query import Query
 from advisor.quotes import Composition, Quote, label_share
@@ -61,8 +61,7 @@ def compare(composer: Composer, query: Query, docs: Sequence[str],
     for doc in docs:
         # The aspect's own sections of each career first ("What's the difference between A
         # and B?" compares their definitions), else what the retriever finds in its document.
-        own = [c for c in composer.sections.chunks_of(doc)
-               if any(under(c.heading_path, ASPECTS[a].headings) for a in aspect)]
+        own = [c for c in composer.sections.chunks_of(doc) if heading_match(c.heading_path, aspect)]
         hits = [Hit(c, 0.0, i) for i, c in enumerate(own[: composer.settings.pool], 1)]
         if not hits:
             _, hits = composer.retriever.search(query.question, k=composer.settings.pool,
