@@ -23,10 +23,15 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from advisor.careers import career_name  # noqa: E402
-from advisor.chunking import ChunkerSettings, chunk_corpus, search_text, sentence_texts  # noqa: E402
 from advisor.config import Settings  # noqa: E402
-from advisor.corpus import load_corpus  # noqa: E402
+from advisor.corpus import (  # noqa: E402
+    ChunkerSettings,
+    career_name,  # noqa: E402
+    chunk_corpus,
+    load_corpus,  # noqa: E402
+    search_text,
+    sentence_texts,
+)
 from advisor.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from advisor.index import build_faiss, build_index, load_index  # noqa: E402
 from advisor.retriever import Retriever  # noqa: E402

@@ -37,9 +37,9 @@ from typing import Any
 
 import pytest
 
-from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
-from advisor.corpus import load_corpus
+from advisor.corpus.chunking import ChunkerSettings
+from advisor.corpus.documents import load_corpus
 from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.retriever import Retriever

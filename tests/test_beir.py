@@ -14,8 +14,8 @@ import pytest
 from advisor.beir import entry_of, iter_entries, judged_queries, load_qrels
 from advisor.beir_index import build_beir_index
 from advisor.cases import Case
-from advisor.chunking import ChunkerSettings
 from advisor.cli import main
+from advisor.corpus.chunking import ChunkerSettings
 from advisor.errors import EvaluationError
 from advisor.evaluation import CaseResult, RunResult, compute_metrics
 from advisor.index import load_index
@@ -157,7 +157,7 @@ def test_the_build_streams_reuses_and_applies_the_ann_setting(
     assert [c.chunk_id for c in index.chunks[:3]] == ["p0", "p1", "p2"]
     assert len(index.sentence_owner) == 2 * 600  # two sentences per passage
     # Every vector equals the one embedding the text alone would give.
-    from advisor.chunking import search_text
+    from advisor.corpus.chunking import search_text
 
     assert np.allclose(index.vectors[5], embedder.embed([search_text(index.chunks[5])])[0])
     again = build_beir_index(folder / "corpus.jsonl", ann="hnsw", **kwargs)  # type: ignore[arg-type]

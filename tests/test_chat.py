@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from advisor.chat import MODEL_FAILED, ChatService
-from advisor.chunking import ChunkerSettings
 from advisor.config import ChatSettings, WriterSettings
+from advisor.corpus.chunking import ChunkerSettings
 from advisor.embeddings import SentenceTransformerEmbedder
 from advisor.errors import BusyError, InputError
 from advisor.index import load_index

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from advisor.cases import Case, load_cases
-from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
-from advisor.corpus import load_corpus
+from advisor.corpus.chunking import ChunkerSettings
+from advisor.corpus.documents import load_corpus
 from advisor.embeddings import Embedder
 from advisor.errors import EvaluationError
 from advisor.eval_report import format_table, write_report, write_trec_run

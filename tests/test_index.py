@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor.chunking import ChunkerSettings, chunk_corpus
 from advisor.config import Settings
-from advisor.corpus import load_corpus
+from advisor.corpus.chunking import ChunkerSettings, chunk_corpus
+from advisor.corpus.documents import load_corpus
 from advisor.embeddings import Embedder, Vectors
 from advisor.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from advisor.index import Index, build_faiss, load_index
@@ -115,7 +115,7 @@ def test_built_index_loads_with_its_manifest(
 
 
 def test_stored_vectors_are_the_embedder_s(words_index_dir: Path, words_embedder: Embedder) -> None:
-    from advisor.chunking import search_text
+    from advisor.corpus.chunking import search_text
 
     index = _load(words_index_dir, words_embedder)
     again = words_embedder.embed([search_text(c) for c in index.chunks[:3]])
@@ -125,7 +125,7 @@ def test_stored_vectors_are_the_embedder_s(words_index_dir: Path, words_embedder
 def test_the_minilm_index_holds_the_model_s_vectors(
     fixture_index_dir: Path, embedder: Embedder
 ) -> None:
-    from advisor.chunking import search_text
+    from advisor.corpus.chunking import search_text
 
     index = _load(fixture_index_dir, embedder)
     assert index.manifest["embedder"] == {"name": "all-MiniLM-L6-v2", "dim": 384}

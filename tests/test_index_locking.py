@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
-from advisor.corpus import load_corpus
+from advisor.corpus.chunking import ChunkerSettings
+from advisor.corpus.documents import load_corpus
 from advisor.errors import IndexBusyError
 from advisor.index import build_index, build_lock, load_index
 
@@ -33,8 +33,8 @@ BUILDER = textwrap.dedent('''
 import json, os, sys, time
 from hash_embedder import HashEmbedder
 from pathlib import Path
-from advisor.chunking import ChunkerSettings
-from advisor.corpus import load_corpus
+from advisor.corpus.chunking import ChunkerSettings
+from advisor.corpus.documents import load_corpus
 from advisor.index import build_index
 
 corpus, index_dir = Path(sys.argv[1]), Path(sys.argv[2])

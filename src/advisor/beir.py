@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.cases import Case, jsonl_records
-from advisor.chunking import count_tokens
+from advisor.corpus import count_tokens
 from advisor.errors import EvaluationError
 from advisor.evaluation import is_relevant
 from advisor.types import HEADING_SEP, Chunk

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from advisor.beir import Entry, entry_of, grouped, read_jsonl
-from advisor.careers import career_name
-from advisor.chunking import ChunkerSettings, search_text, sentence_texts
+from advisor.corpus import ChunkerSettings, career_name, search_text, sentence_texts
 from advisor.embeddings import Embedder
 from advisor.errors import EvaluationError
 from advisor.index import BuildReport, build_faiss, build_lock, expected_settings

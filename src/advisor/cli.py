@@ -28,7 +28,7 @@ def _say(message: str) -> None:
 
 
 def cmd_corpus_sync(args: argparse.Namespace) -> int:
-    from advisor.corpus_sync import sync_corpus
+    from advisor.corpus import sync_corpus
 
     settings = _settings(args)
     target = args.corpus or settings.corpus

@@ -68,7 +68,7 @@ def manifest_for(args: argparse.Namespace, ev: Evaluation) -> dict[str, Any]:
 
 def encode_speed(evaluation: Evaluation, sample: int = 256) -> dict[str, float]:
     """Encode throughput on this index's first passages, and one query's encode time."""
-    from advisor.chunking import search_text
+    from advisor.corpus import search_text
 
     embedder = evaluation.retriever.embedder
     texts = [search_text(c) for c in evaluation.retriever.index.chunks[:sample]]

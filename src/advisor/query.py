@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.careers import CareerMatcher, CareerMention
+from advisor.corpus import CareerMatcher, CareerMention
 
 _TRANSITION = re.compile(
     r"\b(switch\w*|mov(e|ing) (in)?to|transition\w*|becom(e|ing)|go(ing)? (in)?to|get into|"

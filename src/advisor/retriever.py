@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from advisor.careers import CareerMatcher
 from advisor.config import RetrievalSettings
+from advisor.corpus import CareerMatcher
 from advisor.embeddings import Embedder
 from advisor.errors import ConfigError
 from advisor.index import Index

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from advisor.chat import ChatService
-from advisor.chunking import ChunkerSettings
 from advisor.config import Settings
-from advisor.corpus import LoadReport, load_corpus
+from advisor.corpus import ChunkerSettings, LoadReport, load_corpus
 from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from advisor.api.state import AppState
-from advisor.chunking import ChunkerSettings
+from advisor.corpus import ChunkerSettings
 
 log = logging.getLogger(__name__)
 

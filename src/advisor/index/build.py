@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from advisor.careers import career_name
-from advisor.chunking import ChunkerSettings, chunk_corpus, search_text, sentence_texts
+from advisor.corpus import ChunkerSettings, career_name, chunk_corpus, search_text, sentence_texts
 from advisor.embeddings import Embedder, Vectors
 from advisor.index.ann import build_faiss, write_faiss
 from advisor.index.bm25 import build_bm25

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from advisor.chunking import ChunkerSettings
-from advisor.corpus import sha256_bytes
+from advisor.corpus import ChunkerSettings, sha256_bytes
 from advisor.embeddings import Embedder, Vectors
 from advisor.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from advisor.index.ann import VectorIndex, read_faiss

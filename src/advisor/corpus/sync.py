@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from advisor.corpus import sha256_bytes
+from advisor.corpus.documents import sha256_bytes
 from advisor.errors import ChecksumError, CorpusError
 
 #: A manifest's file names are plain: no folders, no way out of the corpus folder.

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from advisor.chunking import chunk_corpus
 from advisor.config import Settings
-from advisor.corpus import load_corpus, parse_document, sha256_bytes
-from advisor.corpus_sync import read_manifest, sync_corpus
+from advisor.corpus.chunking import chunk_corpus
+from advisor.corpus.documents import load_corpus, parse_document, sha256_bytes
+from advisor.corpus.sync import read_manifest, sync_corpus
 from advisor.errors import ChecksumError, CorpusError, DocumentError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SITE_URL = Settings.model_fields["site_url"].default
 GOOD = (
     "---\nlayout: resource\ntitle: \"9. Clockmaker\"\ndescription: \"Career Path\"\n"

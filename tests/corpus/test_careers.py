@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from advisor.careers import CareerMatcher
+from advisor.corpus.careers import CareerMatcher
 
 TITLES = {
     "19-Product_Manager": "19. Product Manager",

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from advisor.chunking import (
+from advisor.corpus.chunking import (
     ChunkerSettings,
     chunk_corpus,
     chunk_document,
     count_tokens,
     search_text,
 )
-from advisor.corpus import load_corpus, parse_document
+from advisor.corpus.documents import load_corpus, parse_document
 from advisor.text import passage_sentences, plain_text, sentences
 from advisor.types import Chunk, Document
 
@@ -189,7 +189,7 @@ def test_ids_do_not_depend_on_offsets(docs: dict[str, Document]) -> None:
 
 def parse_document_from_text(doc: Document, source: str) -> Document:
     """The same document with another source text, parsed like the loader does."""
-    from advisor.corpus import parse_sections
+    from advisor.corpus.documents import parse_sections
 
     return replace(doc, source=source,
                    sections=parse_sections(source, doc.body_start, doc.title))
