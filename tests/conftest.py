@@ -40,7 +40,7 @@ import pytest
 from advisor.config import Settings
 from advisor.corpus.chunking import ChunkerSettings
 from advisor.corpus.documents import load_corpus
-from advisor.embeddings import Embedder, SentenceTransformerEmbedder
+from advisor.embeddings.embedder import Embedder, SentenceTransformerEmbedder
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.retriever import Retriever
 

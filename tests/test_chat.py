@@ -13,7 +13,7 @@ import pytest
 from advisor.chat import MODEL_FAILED, ChatService
 from advisor.config import ChatSettings, WriterSettings
 from advisor.corpus.chunking import ChunkerSettings
-from advisor.embeddings import SentenceTransformerEmbedder
+from advisor.embeddings.embedder import SentenceTransformerEmbedder
 from advisor.errors import BusyError, InputError
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary

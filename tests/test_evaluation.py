@@ -12,7 +12,7 @@ from advisor.cases import Case, load_cases
 from advisor.config import Settings
 from advisor.corpus.chunking import ChunkerSettings
 from advisor.corpus.documents import load_corpus
-from advisor.embeddings import Embedder
+from advisor.embeddings.embedder import Embedder
 from advisor.errors import EvaluationError
 from advisor.eval_report import format_table, write_report, write_trec_run
 from advisor.evaluation import (

@@ -18,7 +18,7 @@ import pytest
 from advisor.config import Settings
 from advisor.corpus.chunking import ChunkerSettings, chunk_corpus
 from advisor.corpus.documents import load_corpus
-from advisor.embeddings import Embedder, Vectors
+from advisor.embeddings.embedder import Embedder, Vectors
 from advisor.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from advisor.index import Index, build_faiss, load_index
 

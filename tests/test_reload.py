@@ -20,9 +20,9 @@ from processes import HTTP, free_port, server_process
 from advisor.api.app import create_app
 from advisor.chat import ChatService
 from advisor.config import Settings
+from advisor.embeddings.batcher import BatchingEmbedder
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary
-from advisor.query_batcher import BatchingEmbedder
 from advisor.retriever import Retriever
 
 NEW_CAREER = """---

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import anyio.to_thread
 
+from advisor.embeddings import BatchingEmbedder
 from advisor.errors import NotFoundError
 from advisor.query import Query
-from advisor.query_batcher import BatchingEmbedder
 from advisor.retriever import Retriever
 from advisor.types import Citation, Document, Hit, Section
 

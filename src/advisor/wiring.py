@@ -10,12 +10,11 @@ from pathlib import Path
 from advisor.chat import ChatService
 from advisor.config import Settings
 from advisor.corpus import ChunkerSettings, LoadReport, load_corpus
-from advisor.embeddings import Embedder, SentenceTransformerEmbedder
+from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
-from advisor.query_batcher import BatchingEmbedder
 from advisor.retriever import STANDARD, ListsFor, Retriever
 
 log = logging.getLogger(__name__)

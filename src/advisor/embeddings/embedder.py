@@ -1,5 +1,5 @@
 """Embedder protocol and its sentence-transformers implementation (torch and ONNX Runtime
-imported lazily; the ONNX path is ``onnx_encoder.py``, query batching ``query_batcher.py``)."""
+imported lazily; the ONNX path is ``onnx_encoder.py``, query batching ``batcher.py``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from advisor.embeddings.onnx_encoder import OnnxEncoder, fingerprint
 from advisor.errors import ModelError
-from advisor.onnx_encoder import OnnxEncoder, fingerprint
 
 log = logging.getLogger(__name__)
 

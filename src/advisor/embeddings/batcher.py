@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from advisor.embeddings import Embedder, Vectors
+from advisor.embeddings.embedder import Embedder, Vectors
 from advisor.errors import OverloadedError
 
 log = logging.getLogger(__name__)

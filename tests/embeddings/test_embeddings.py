@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor.embeddings import SentenceTransformerEmbedder
+from advisor.embeddings.batcher import BatchingEmbedder
+from advisor.embeddings.embedder import SentenceTransformerEmbedder
 from advisor.errors import OverloadedError
-from advisor.query_batcher import BatchingEmbedder
 
 
 def test_vectors_are_normalised(embedder: SentenceTransformerEmbedder) -> None:
