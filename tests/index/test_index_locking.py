@@ -22,7 +22,7 @@ from advisor.corpus.documents import load_corpus
 from advisor.errors import IndexBusyError
 from advisor.index import build_index, build_lock, load_index
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 sys.path.insert(0, str(FIXTURES))  # the builder processes import it from there too
 from hash_embedder import HashEmbedder  # noqa: E402
 
