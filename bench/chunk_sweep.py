@@ -24,7 +24,7 @@ from advisor.corpus import (
 from advisor.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from advisor.evaluation import run_cases  # noqa: E402
 from advisor.index import build_index, load_index  # noqa: E402
-from advisor.retriever import Retriever  # noqa: E402
+from advisor.retrieval import Retriever  # noqa: E402
 from advisor.wiring import retriever_names  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

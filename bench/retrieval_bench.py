@@ -34,7 +34,7 @@ from advisor.corpus import (  # noqa: E402
 )
 from advisor.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from advisor.index import build_faiss, build_index, load_index  # noqa: E402
-from advisor.retriever import Retriever  # noqa: E402
+from advisor.retrieval import Retriever  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared"

@@ -42,7 +42,7 @@ from advisor.corpus.chunking import ChunkerSettings
 from advisor.corpus.documents import load_corpus
 from advisor.embeddings.embedder import Embedder, SentenceTransformerEmbedder
 from advisor.index import BuildReport, Index, build_index, load_index
-from advisor.retriever import Retriever
+from advisor.retrieval.retriever import Retriever
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -17,7 +17,7 @@ from advisor.embeddings.embedder import SentenceTransformerEmbedder
 from advisor.errors import BusyError, InputError
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary
-from advisor.retriever import Retriever
+from advisor.retrieval.retriever import Retriever
 from advisor.types import Turn
 
 PAY = "How much does an assistant lighthouse keeper earn at the start?"

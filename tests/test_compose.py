@@ -12,7 +12,7 @@ from advisor import shapes
 from advisor.compose import Composer, ComposeSettings
 from advisor.prompts import PromptLibrary
 from advisor.quotes import LISTING, Quote
-from advisor.retriever import Retriever
+from advisor.retrieval.retriever import Retriever
 from advisor.text import passage_sentences
 from advisor.types import Chunk, Hit
 

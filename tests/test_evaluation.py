@@ -27,7 +27,7 @@ from advisor.evaluation import (
     summary,
 )
 from advisor.index import build_index, load_index
-from advisor.retriever import STANDARD, Retriever
+from advisor.retrieval.retriever import STANDARD, Retriever
 from advisor.types import Chunk, Hit
 
 

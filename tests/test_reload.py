@@ -23,7 +23,7 @@ from advisor.config import Settings
 from advisor.embeddings.batcher import BatchingEmbedder
 from advisor.index import load_index
 from advisor.prompts import PromptLibrary
-from advisor.retriever import Retriever
+from advisor.retrieval.retriever import Retriever
 
 NEW_CAREER = """---
 title: "{n}. {name}"

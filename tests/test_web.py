@@ -170,7 +170,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
 
     from advisor.chat import ChatService
     from advisor.index import load_index
-    from advisor.retriever import Retriever
+    from advisor.retrieval.retriever import Retriever
 
     root = tmp_path_factory.mktemp("hostile")
     corpus = root / "corpus"

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Literal
 
-from advisor.catalog import Catalog
 from advisor.checks import check_question, is_injection, normalize_question
 from advisor.compose import Composer, ComposeSettings
 from advisor.config import ChatSettings
@@ -21,9 +20,8 @@ from advisor.errors import GenerationError
 from advisor.generator import Generator
 from advisor.kinds import interests, is_fit, smalltalk
 from advisor.prompts import PromptLibrary
-from advisor.query import Query
 from advisor.quotes import Composition
-from advisor.retriever import Retriever
+from advisor.retrieval import Catalog, Query, Retriever
 from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn
 from advisor.writer import LeadWriter
 

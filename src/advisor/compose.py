@@ -25,9 +25,8 @@ from advisor.kinds import (
 )
 from advisor.kinds_aspects import ASPECTS
 from advisor.prompts import PromptLibrary
-from advisor.query import Query
 from advisor.quotes import ABOUT_GUIDE, LISTING, SIGNPOST, Composition, Quote, label_asked, trim
-from advisor.retriever import Retriever
+from advisor.retrieval import Query, Retriever
 from advisor.sections import MONEY, Sections
 from advisor.text import content_stems
 from advisor.types import Hit

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.cases import Case
-from advisor.retriever import Retriever
+from advisor.retrieval import Retriever
 from advisor.text import fold
 from advisor.types import Chunk, Hit
 

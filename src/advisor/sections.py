@@ -8,7 +8,7 @@ import re
 
 from advisor.kinds import article, heading_match
 from advisor.kinds_aspects import ASPECTS, FOLLOW_UPS
-from advisor.retriever import Retriever
+from advisor.retrieval import Retriever
 from advisor.text import passage_sentences
 from advisor.types import Chunk
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from advisor.kinds import SPAN, heading_match, interests, places_in, under
 from advisor.kinds_aspects import ASPECTS
-from advisor.query import Query
 from advisor.quotes import Composition, Quote, label_share
+from advisor.retrieval import Query
 from advisor.sections import MONEY
 from advisor.text import content_stems
 from advisor.types import Hit

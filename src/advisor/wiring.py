@@ -15,7 +15,7 @@ from advisor.errors import IndexMismatchError, IndexMissingError
 from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
 from advisor.prompts import PromptLibrary
-from advisor.retriever import STANDARD, ListsFor, Retriever
+from advisor.retrieval import STANDARD, ListsFor, Retriever
 
 log = logging.getLogger(__name__)
 

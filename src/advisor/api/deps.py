@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from advisor.api.state import AppState
-from advisor.catalog import Catalog
 from advisor.chat import ChatService
+from advisor.retrieval import Catalog
 
 # All are coroutines although they never await: FastAPI runs a plain function dependency in
 # its thread pool, two thread hops per request for a dictionary look-up.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from advisor.api.deps import CatalogDep, StateDep
 from advisor.api.limits import check
 from advisor.api.schemas import ID_PATTERN, SearchRequest
-from advisor.catalog import Catalog, SectionText
+from advisor.retrieval import Catalog, SectionText
 from advisor.types import Document
 
 router = APIRouter(tags=["reference"])

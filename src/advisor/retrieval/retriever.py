@@ -16,9 +16,9 @@ from advisor.corpus import CareerMatcher
 from advisor.embeddings import Embedder
 from advisor.errors import ConfigError
 from advisor.index import Index
-from advisor.key_sentences import KeySentence, KeySentences
-from advisor.query import Query, career_preference, condense
-from advisor.score_lists import Bm25Scores, DenseScores, ScoreList, fuse
+from advisor.retrieval.key_sentences import KeySentence, KeySentences
+from advisor.retrieval.query import Query, career_preference, condense
+from advisor.retrieval.score_lists import Bm25Scores, DenseScores, ScoreList, fuse
 from advisor.types import Chunk, Hit
 
 #: What makes a retriever: the score lists it fuses, over an index and the settings.

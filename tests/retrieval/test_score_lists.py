@@ -15,11 +15,11 @@ from advisor.config import RetrievalSettings
 from advisor.errors import ConfigError
 from advisor.evaluation import run_cases
 from advisor.index import Index
-from advisor.query import Query
-from advisor.retriever import STANDARD, ListsFor, Retriever
-from advisor.score_lists import Bm25Scores, fuse
+from advisor.retrieval.query import Query
+from advisor.retrieval.retriever import STANDARD, ListsFor, Retriever
+from advisor.retrieval.score_lists import Bm25Scores, fuse
 
-FIXTURE_CASES = Path(__file__).resolve().parent / "fixtures" / "cases.jsonl"
+FIXTURE_CASES = Path(__file__).resolve().parents[1] / "fixtures" / "cases.jsonl"
 
 
 class TitleScores:

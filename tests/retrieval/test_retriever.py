@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.config import RetrievalSettings
-from advisor.retriever import STANDARD, Retriever
+from advisor.retrieval.retriever import STANDARD, Retriever
 
 
 @pytest.fixture(params=["words", pytest.param("minilm", marks=pytest.mark.model)])

@@ -16,7 +16,7 @@ import numpy as np
 
 from advisor.embeddings import Embedder
 from advisor.index import Index
-from advisor.query import Query
+from advisor.retrieval.query import Query
 from advisor.text import passage_sentences, question_words
 from advisor.types import Chunk
 

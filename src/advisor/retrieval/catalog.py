@@ -17,8 +17,8 @@ import anyio.to_thread
 
 from advisor.embeddings import BatchingEmbedder
 from advisor.errors import NotFoundError
-from advisor.query import Query
-from advisor.retriever import Retriever
+from advisor.retrieval.query import Query
+from advisor.retrieval.retriever import Retriever
 from advisor.types import Citation, Document, Hit, Section
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from advisor.catalog import Catalog
 from advisor.errors import NotFoundError
-from advisor.retriever import Retriever
+from advisor.retrieval.catalog import Catalog
+from advisor.retrieval.retriever import Retriever
 
 
 @pytest.fixture

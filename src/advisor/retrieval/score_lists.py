@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from advisor.index import Index
-from advisor.query import Query
+from advisor.retrieval.query import Query
 from advisor.text import bm25_tokenize
 
 
