@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.generator import LlamaCppGenerator, default_model_path
+from advisor.llm import LlamaCppGenerator, default_model_path
 
 MESSAGES = [
     {"role": "system", "content": "You are a careers advisor. Answer in plain sentences."},

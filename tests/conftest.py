@@ -368,7 +368,7 @@ def fake_service(retriever: Retriever, generator: Any = None, **settings: Any) -
     """A chat service over ``retriever`` with ``generator`` (a fake, or None)."""
     from advisor.chat import ChatService
     from advisor.config import ChatSettings
-    from advisor.prompts import PromptLibrary
+    from advisor.llm.prompts import PromptLibrary
 
     # Word-count vectors sit lower than MiniLM's: an on-topic question reaches ~0.3.
     options = {"refusal_threshold": 0.2, "refusal_threshold_named": 0.1, **settings}
@@ -461,7 +461,7 @@ def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Re
 @pytest.fixture(scope="session")
 def session_llm() -> Any:
     """The real SmolLM2 GGUF, loaded once for every server test."""
-    from advisor.generator import LlamaCppGenerator, default_model_path
+    from advisor.llm.generator import LlamaCppGenerator, default_model_path
 
     return LlamaCppGenerator(model_path=default_model_path(), context_size=2048, queue_size=4)
 
@@ -472,7 +472,7 @@ def fixture_service(fixture_index: Index, embedder: SentenceTransformerEmbedder,
     """A chat service over the MiniLM fixture index with the real model (short answers)."""
     from advisor.chat import ChatService
     from advisor.config import ChatSettings, WriterSettings
-    from advisor.prompts import PromptLibrary
+    from advisor.llm.prompts import PromptLibrary
 
     return ChatService(retriever=Retriever(index=fixture_index, embedder=embedder),
                        prompts=PromptLibrary(), generator=session_llm,

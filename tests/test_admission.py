@@ -16,7 +16,7 @@ from advisor.api.admission import BUSY_MODE, BUSY_NOTICE, ModelGate
 from advisor.api.app import create_app
 from advisor.config import ChatSettings, Settings
 from advisor.errors import BusyError
-from advisor.generator_queue import Pieces, Queued, RequestQueue
+from advisor.llm.request_queue import Pieces, Queued, RequestQueue
 
 QUESTION = "What does an assistant lighthouse keeper earn at the start?"
 

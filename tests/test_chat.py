@@ -16,7 +16,7 @@ from advisor.corpus.chunking import ChunkerSettings
 from advisor.embeddings.embedder import SentenceTransformerEmbedder
 from advisor.errors import BusyError, InputError
 from advisor.index import load_index
-from advisor.prompts import PromptLibrary
+from advisor.llm.prompts import PromptLibrary
 from advisor.retrieval.retriever import Retriever
 from advisor.types import Turn
 

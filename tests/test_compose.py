@@ -10,7 +10,7 @@ import pytest
 
 from advisor import shapes
 from advisor.compose import Composer, ComposeSettings
-from advisor.prompts import PromptLibrary
+from advisor.llm.prompts import PromptLibrary
 from advisor.quotes import LISTING, Quote
 from advisor.retrieval.retriever import Retriever
 from advisor.text import passage_sentences

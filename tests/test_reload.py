@@ -22,7 +22,7 @@ from advisor.chat import ChatService
 from advisor.config import Settings
 from advisor.embeddings.batcher import BatchingEmbedder
 from advisor.index import load_index
-from advisor.prompts import PromptLibrary
+from advisor.llm.prompts import PromptLibrary
 from advisor.retrieval.retriever import Retriever
 
 NEW_CAREER = """---

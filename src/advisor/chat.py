@@ -17,9 +17,8 @@ from advisor.checks import check_question, is_injection, normalize_question
 from advisor.compose import Composer, ComposeSettings
 from advisor.config import ChatSettings
 from advisor.errors import GenerationError
-from advisor.generator import Generator
 from advisor.kinds import interests, is_fit, smalltalk
-from advisor.prompts import PromptLibrary
+from advisor.llm import Generator, PromptLibrary
 from advisor.quotes import Composition
 from advisor.retrieval import Catalog, Query, Retriever
 from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn

@@ -24,7 +24,7 @@ from advisor.kinds import (
     kind_asked,
 )
 from advisor.kinds_aspects import ASPECTS
-from advisor.prompts import PromptLibrary
+from advisor.llm import PromptLibrary
 from advisor.quotes import ABOUT_GUIDE, LISTING, SIGNPOST, Composition, Quote, label_asked, trim
 from advisor.retrieval import Query, Retriever
 from advisor.sections import MONEY, Sections

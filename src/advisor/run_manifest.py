@@ -96,7 +96,7 @@ def llm_info(settings: Settings) -> dict[str, Any]:
     """The language model: its GGUF file and sha256, or the remote server it is asked on."""
     if settings.llm_url:
         return {"url": settings.llm_url, "model": settings.llm_remote_model}
-    from advisor.generator import default_model_path
+    from advisor.llm import default_model_path
 
     try:
         path = settings.llm_model or default_model_path()

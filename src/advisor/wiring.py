@@ -12,9 +12,8 @@ from advisor.config import Settings
 from advisor.corpus import ChunkerSettings, LoadReport, load_corpus
 from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from advisor.errors import IndexMismatchError, IndexMissingError
-from advisor.generator import Generator
 from advisor.index import BuildReport, Index, build_index, load_index
-from advisor.prompts import PromptLibrary
+from advisor.llm import Generator, PromptLibrary
 from advisor.retrieval import STANDARD, ListsFor, Retriever
 
 log = logging.getLogger(__name__)
@@ -142,8 +141,7 @@ def retriever_for(
 
 def generator_for(settings: Settings) -> Generator:
     """The language model the settings name: a remote server by URL, else a local GGUF."""
-    from advisor.generator import LlamaCppGenerator, default_model_path
-    from advisor.generator_openai import OpenAICompatibleGenerator
+    from advisor.llm import LlamaCppGenerator, OpenAICompatibleGenerator, default_model_path
 
     if settings.llm_url:
         return OpenAICompatibleGenerator(

@@ -20,8 +20,7 @@ from advisor.checks import (
 )
 from advisor.config import WriterSettings
 from advisor.errors import BusyError
-from advisor.generator import Generator
-from advisor.prompts import PromptLibrary
+from advisor.llm import Generator, PromptLibrary
 from advisor.quotes import Quote
 from advisor.text import (
     SENTENCE_BREAK,

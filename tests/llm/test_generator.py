@@ -14,9 +14,9 @@ import pytest
 from processes import HTTP, free_port, server_process
 
 from advisor.errors import BusyError, GenerationError, ModelError
-from advisor.generator import LlamaCppGenerator, default_model_path
-from advisor.generator_openai import OpenAICompatibleGenerator
-from advisor.generator_queue import Pieces, RequestQueue
+from advisor.llm.generator import LlamaCppGenerator, default_model_path
+from advisor.llm.openai_compatible import OpenAICompatibleGenerator
+from advisor.llm.request_queue import Pieces, RequestQueue
 
 QUESTIONS = [
     "What is the capital of France?",

