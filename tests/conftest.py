@@ -461,7 +461,7 @@ def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Re
 @pytest.fixture(scope="session")
 def session_llm() -> Any:
     """The real SmolLM2 GGUF, loaded once for every server test."""
-    from advisor.llm.generator import LlamaCppGenerator, default_model_path
+    from advisor.llm.llamacpp import LlamaCppGenerator, default_model_path
 
     return LlamaCppGenerator(model_path=default_model_path(), context_size=2048, queue_size=4)
 

@@ -14,7 +14,7 @@ import pytest
 from processes import HTTP, free_port, server_process
 
 from advisor.errors import BusyError, GenerationError, ModelError
-from advisor.llm.generator import LlamaCppGenerator, default_model_path
+from advisor.llm.llamacpp import LlamaCppGenerator, default_model_path
 from advisor.llm.openai_compatible import OpenAICompatibleGenerator
 from advisor.llm.request_queue import Pieces, RequestQueue
 
