@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from advisor.answer import Composer, ComposeSettings
 from advisor.answer_evaluation import contains_evidence, lead_text, load_fit
 from advisor.cases import load_cases
-from advisor.compose import Composer, ComposeSettings
 from advisor.config import Settings
 from advisor.wiring import chat_service_for
 

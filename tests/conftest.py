@@ -366,7 +366,7 @@ def words_retriever(words_index: Index, words_embedder: WordsEmbedder) -> Retrie
 
 def fake_service(retriever: Retriever, generator: Any = None, **settings: Any) -> Any:
     """A chat service over ``retriever`` with ``generator`` (a fake, or None)."""
-    from advisor.chat import ChatService
+    from advisor.answer.chat import ChatService
     from advisor.config import ChatSettings
     from advisor.llm.prompts import PromptLibrary
 
@@ -470,7 +470,7 @@ def session_llm() -> Any:
 def fixture_service(fixture_index: Index, embedder: SentenceTransformerEmbedder,
                     session_llm: Any) -> Any:
     """A chat service over the MiniLM fixture index with the real model (short answers)."""
-    from advisor.chat import ChatService
+    from advisor.answer.chat import ChatService
     from advisor.config import ChatSettings, WriterSettings
     from advisor.llm.prompts import PromptLibrary
 

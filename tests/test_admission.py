@@ -164,7 +164,7 @@ def test_a_busy_model_gets_an_extractive_answer_with_a_notice(
 
 
 def test_closing_an_answer_early_frees_its_place_and_stops_the_answer() -> None:
-    from advisor.chat import ChatEvent
+    from advisor.answer.chat import ChatEvent
 
     g, model = gate(), Model(queue_depth=0, mean_seconds=1.0)
     stopped: list[bool] = []

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from processes import HTTP, free_port, server_process
 
+from advisor.answer.chat import ChatService
 from advisor.api.app import create_app
-from advisor.chat import ChatService
 from advisor.config import Settings
 from advisor.embeddings.batcher import BatchingEmbedder
 from advisor.index import load_index

@@ -168,7 +168,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
     title (the shared fixture corpus keeps its four documents); the rest as fixture_service."""
     import uvicorn
 
-    from advisor.chat import ChatService
+    from advisor.answer.chat import ChatService
     from advisor.index import load_index
     from advisor.retrieval.retriever import Retriever
 

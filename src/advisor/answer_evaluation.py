@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor.answer import ChatService, Mode, support
 from advisor.answer_cases import (
     LEAD_CHARS,
     FitCase,
@@ -22,8 +23,6 @@ from advisor.answer_cases import (
     load_offtopic,
 )
 from advisor.cases import Case, load_cases
-from advisor.chat import ChatService, Mode
-from advisor.checks import support
 from advisor.evaluation import is_relevant
 from advisor.text import CITATION, cited_numbers
 from advisor.types import Answer, Turn

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor.chat import ChatService
+from advisor.answer import ChatService
 from advisor.config import Settings
 from advisor.corpus import ChunkerSettings, LoadReport, load_corpus
 from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from advisor.chat import ChatService
+from advisor.answer import ChatService
 from advisor.errors import BusyError
 from advisor.types import ChatEvent
 

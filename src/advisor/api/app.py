@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from advisor import __version__
+from advisor.answer import ChatService
 from advisor.api import openapi
 from advisor.api.admission import ModelGate
 from advisor.api.guard import Guard
@@ -24,7 +25,6 @@ from advisor.api.metrics import Metrics
 from advisor.api.recorder import Recorder, open_store
 from advisor.api.reload import IndexWatcher
 from advisor.api.state import AppState
-from advisor.chat import ChatService
 from advisor.config import Settings, load_settings
 from advisor.errors import AdvisorError, BusyError, InputError, NotFoundError, OverloadedError
 

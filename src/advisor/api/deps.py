@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from advisor.answer import ChatService
 from advisor.api.state import AppState
-from advisor.chat import ChatService
 from advisor.retrieval import Catalog
 
 # All are coroutines although they never await: FastAPI runs a plain function dependency in

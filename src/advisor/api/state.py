@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from advisor.answer import ChatService
 from advisor.api.metrics import Metrics
-from advisor.chat import ChatService
 from advisor.config import Settings
 
 if TYPE_CHECKING:

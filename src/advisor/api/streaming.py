@@ -18,8 +18,8 @@ import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from advisor.answer import ChatService
 from advisor.api.admission import Decision
-from advisor.chat import ChatService
 from advisor.types import Answer, ChatEvent, Turn
 
 #: Seconds between keep-alive comments, so proxies keep a slow answer's connection open.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from sse_starlette import ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from advisor.answer import ChatService
 from advisor.api.admission import choose_mode
 from advisor.api.answers import answer_json, citation_json, record
 from advisor.api.deps import ServiceDep, StateDep
@@ -17,7 +18,6 @@ from advisor.api.limits import check, recent_history
 from advisor.api.schemas import ChatRequest, ChatResponse, FeedbackRequest
 from advisor.api.state import AppState
 from advisor.api.streaming import Events, event, finish, open_events, reading, sse_response
-from advisor.chat import ChatService
 from advisor.errors import AdvisorError, NotFoundError, QueryLogError
 from advisor.types import Answer, ChatEvent, Turn
 

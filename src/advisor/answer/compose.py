@@ -13,9 +13,10 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from advisor import shapes
-from advisor.checks import named_things
-from advisor.kinds import (
+from advisor.answer import shapes
+from advisor.answer.aspects import ASPECTS
+from advisor.answer.checks import named_things
+from advisor.answer.kinds import (
     asks_duration,
     aspects_of,
     heading_match,
@@ -23,11 +24,18 @@ from advisor.kinds import (
     is_fit,
     kind_asked,
 )
-from advisor.kinds_aspects import ASPECTS
+from advisor.answer.quotes import (
+    ABOUT_GUIDE,
+    LISTING,
+    SIGNPOST,
+    Composition,
+    Quote,
+    label_asked,
+    trim,
+)
+from advisor.answer.sections import MONEY, Sections
 from advisor.llm import PromptLibrary
-from advisor.quotes import ABOUT_GUIDE, LISTING, SIGNPOST, Composition, Quote, label_asked, trim
 from advisor.retrieval import Query, Retriever
-from advisor.sections import MONEY, Sections
 from advisor.text import content_stems
 from advisor.types import Hit
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from advisor.kinds import article, heading_match
-from advisor.kinds_aspects import ASPECTS, FOLLOW_UPS
+from advisor.answer.aspects import ASPECTS, FOLLOW_UPS
+from advisor.answer.kinds import article, heading_match
 from advisor.retrieval import Retriever
 from advisor.text import passage_sentences
 from advisor.types import Chunk

@@ -12,16 +12,16 @@ import re
 from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 
-from advisor.checks import (
+from advisor.answer.checks import (
     leak_probes,
     leaks,
     repeats_question,
     support,
 )
+from advisor.answer.quotes import Quote
 from advisor.config import WriterSettings
 from advisor.errors import BusyError
 from advisor.llm import Generator, PromptLibrary
-from advisor.quotes import Quote
 from advisor.text import (
     SENTENCE_BREAK,
     content_stems,

@@ -13,16 +13,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Literal
 
-from advisor.checks import check_question, is_injection, normalize_question
-from advisor.compose import Composer, ComposeSettings
+from advisor.answer.checks import check_question, is_injection, normalize_question
+from advisor.answer.compose import Composer, ComposeSettings
+from advisor.answer.kinds import interests, is_fit, smalltalk
+from advisor.answer.quotes import Composition
+from advisor.answer.writer import LeadWriter
 from advisor.config import ChatSettings
 from advisor.errors import GenerationError
-from advisor.kinds import interests, is_fit, smalltalk
 from advisor.llm import Generator, PromptLibrary
-from advisor.quotes import Composition
 from advisor.retrieval import Catalog, Query, Retriever
 from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn
-from advisor.writer import LeadWriter
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from advisor import shapes
-from advisor.compose import Composer, ComposeSettings
+from advisor.answer import shapes
+from advisor.answer.compose import Composer, ComposeSettings
+from advisor.answer.quotes import LISTING, Quote
 from advisor.llm.prompts import PromptLibrary
-from advisor.quotes import LISTING, Quote
 from advisor.retrieval.retriever import Retriever
 from advisor.text import passage_sentences
 from advisor.types import Chunk, Hit

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from advisor.chat import MODEL_FAILED, ChatService
+from advisor.answer.chat import MODEL_FAILED, ChatService
 from advisor.config import ChatSettings, WriterSettings
 from advisor.corpus.chunking import ChunkerSettings
 from advisor.embeddings.embedder import SentenceTransformerEmbedder

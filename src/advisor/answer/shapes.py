@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from advisor.kinds import SPAN, heading_match, interests, places_in, under
-from advisor.kinds_aspects import ASPECTS
-from advisor.quotes import Composition, Quote, label_share
+from advisor.answer.aspects import ASPECTS
+from advisor.answer.kinds import SPAN, heading_match, interests, places_in, under
+from advisor.answer.quotes import Composition, Quote, label_share
+from advisor.answer.sections import MONEY
 from advisor.retrieval import Query
-from advisor.sections import MONEY
 from advisor.text import content_stems
 from advisor.types import Hit
 
 if TYPE_CHECKING:
-    from advisor.compose import Composer
+    from advisor.answer.compose import Composer
 
 _SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b",
                         re.I)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from advisor.kinds_aspects import ASPECTS, PRIORITY, words
+from advisor.answer.aspects import ASPECTS, PRIORITY, words
 from advisor.text import typed_sentences
 
 _COMPARE = words(

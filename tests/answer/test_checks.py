@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.checks import (
+from advisor.answer.checks import (
     CitationFilter,
     clean_citations,
     is_injection,

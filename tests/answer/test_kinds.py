@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.kinds import (
+from advisor.answer.kinds import (
     SPAN,
     asks_duration,
     aspects_of,
@@ -15,8 +15,8 @@ from advisor.kinds import (
     places_in,
     smalltalk,
 )
-from advisor.quotes import trim
-from advisor.sections import MONEY
+from advisor.answer.quotes import trim
+from advisor.answer.sections import MONEY
 from advisor.text import content_stems
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from advisor.quotes import Quote
+from advisor.answer.quotes import Quote
+from advisor.answer.writer import goes_elsewhere
 from advisor.types import Chunk, Hit
-from advisor.writer import goes_elsewhere
 
 TEXT = ("To Program Manager: Develop program management skills and potentially obtain the "
         "Program Management Professional (PgMP) certification.")
