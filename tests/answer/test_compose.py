@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from advisor.answer import shapes
-from advisor.answer.compose import Composer, ComposeSettings
+from advisor.answer.compose import Composer
+from advisor.answer.compose_settings import ComposeSettings
 from advisor.answer.quotes import LISTING, Quote
 from advisor.llm.prompts import PromptLibrary
 from advisor.retrieval.retriever import Retriever

@@ -5,7 +5,9 @@
 - ``sections.py`` what the corpus holds by section: careers, kinds answered, line labels
 - ``quotes.py``   ``Quote`` and ``Composition`` records; cut a sentence to what answers
 - ``shapes.py``   answers with a shape of their own: compare, switch, pay, time, fit
-- ``compose.py``  ``Composer``: lead (the sentences that answer), details, suggestions
+- ``compose_settings.py`` ``ComposeSettings``: the weights and lengths of composing
+- ``lines.py``    the lead's lines: the best sentence, a close runner-up, the rest of their lines
+- ``compose.py``  ``Composer``: ranks sentences; lead, details, suggestions
 - ``checks.py``   the support check of model sentences; citation, injection, leak checks
 - ``writer.py``   the model's checked sentence: prompt, generate, support check
 - ``chat.py``     ``ChatService``: question + history -> ``Answer``, whole or streamed
@@ -16,6 +18,7 @@ Exports ``ChatService`` and its ``Mode``, ``Composer`` with ``ComposeSettings``,
 
 from advisor.answer.chat import ChatService, Mode
 from advisor.answer.checks import support
-from advisor.answer.compose import Composer, ComposeSettings
+from advisor.answer.compose import Composer
+from advisor.answer.compose_settings import ComposeSettings
 
 __all__ = ["ChatService", "ComposeSettings", "Composer", "Mode", "support"]

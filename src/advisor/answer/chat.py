@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import Literal
 
 from advisor.answer.checks import check_question, is_injection, normalize_question
-from advisor.answer.compose import Composer, ComposeSettings
+from advisor.answer.compose import Composer
+from advisor.answer.compose_settings import ComposeSettings
 from advisor.answer.kinds import interests, is_fit, smalltalk
 from advisor.answer.quotes import Composition
 from advisor.answer.writer import LeadWriter

@@ -10,12 +10,13 @@ Comparisons, transitions and "which career fits me" have their own shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
-from advisor.answer import shapes
+from advisor.answer import lines, shapes
 from advisor.answer.aspects import ASPECTS
 from advisor.answer.checks import named_things
+from advisor.answer.compose_settings import ComposeSettings
 from advisor.answer.kinds import (
     asks_duration,
     aspects_of,
@@ -31,45 +32,12 @@ from advisor.answer.quotes import (
     Composition,
     Quote,
     label_asked,
-    trim,
 )
 from advisor.answer.sections import MONEY, Sections
 from advisor.llm import PromptLibrary
 from advisor.retrieval import Query, Retriever
 from advisor.text import content_stems
 from advisor.types import Hit
-
-
-@dataclass(frozen=True)
-class ComposeSettings:
-    """How sentences are chosen (weights add to a key sentence's score)."""
-
-    pool: int = 5  # passages whose sentences may answer
-    inherit_kind: bool = True  # a follow-up of no kind of its own asks the kind asked before
-    heading_weight: float = 0.3  # the sentence sits in a section of the question's kind
-    heading_kinds: int = 2  # ... for each of its kinds it serves, up to this many
-    label_words: bool = True  # ... or, under no such heading, its label uses the kind's words
-    rank_weight: float = 0.1  # less per rank of its passage
-    named_weight: float = 0.3  # its passage belongs to a career the question names
-    label_named: bool = True  # ... or its label names all of two or more ("Backend ... with DBAs")
-    figure_weight: float = 0.3  # pay questions: the sentence holds a money figure
-    label_weight: float = 0.2  # its bold label names what the question asks ("To Cloud Engineer")
-    specific_weight: float = 0.2  # it names things (tools, certifications): up to three count
-    specific_listing: bool = True  # ... only when the question asks which things
-    signpost_weight: float = 0.5  # less when it tells what the guide goes on to say
-    line_chars: int = 400  # the best sentence brings the rest of its line (bullet) up to this
-    head_chars: int = 160  # ... those before it only this short together
-    head_cut: bool = True  # ... else the line's first sentence cut to that length
-    trim_chars: int = 300  # a lead sentence longer than this is cut to the clauses that answer
-    second_margin: float = 0.1  # a runner-up from another line this close to the best joins
-    lines: int = 2  # ... up to this many lines in all
-    lead_chars: int = 400  # ... if the lead stays this short
-    details: int = 4
-    details_per_passage: int = 2
-    detail_floor: float = 0.6  # a detail scores at least this share of the lead's score
-    fit_careers: int = 3
-    fit_pool: int = 40
-    suggestions: int = 3
 
 
 class Composer:
@@ -185,65 +153,13 @@ class Composer:
         return out
 
     def lead(self, ranked: Sequence[Quote], question: str) -> list[Quote]:
-        """The best sentence and a close runner-up from another line, each with its line's head
-        (a bullet is one piece of advice: its label, what its sentences refer back to), then
-        the other sentences of those lines while a line stays within ``line_chars`` and the
-        lead within ``lead_chars``; long sentences cut to the clauses that answer."""
-        s = self.settings
-        asked = set(content_stems(question))
-        best = ranked[0]
-        tops = [best]
-        for other in ranked:
-            if len(tops) >= s.lines or best.score - other.score > s.second_margin:
-                break
-            if all(_line_key(other) != _line_key(q) for q in tops):
-                tops.append(other)
-        lines: dict[tuple[str, int], list[Quote]] = {}
-        for top in tops:
-            core = self.line_head(top, ranked, s.line_chars, asked)
-            if top is best or _chars(lines.values()) + _chars([core]) <= s.lead_chars:
-                lines[_line_key(top)] = core
-        self.fill(lines, ranked, s.lead_chars, asked)
-        return [q for line in lines.values() for q in sorted(line, key=lambda q: q.position)]
+        """The lead's lines under these settings (``lines.lead``)."""
+        return lines.lead(ranked, question, self.settings)
 
     def line_of(self, best: Quote, ranked: Sequence[Quote], room: int,
                 asked: set[str]) -> list[Quote]:
         """``best`` with its line's head and other sentences while they fit in ``room``."""
-        lines = {_line_key(best): self.line_head(best, ranked, room, asked)}
-        self.fill(lines, ranked, room, asked)
-        return sorted(lines[_line_key(best)], key=lambda q: q.position)
-
-    def line_head(self, best: Quote, ranked: Sequence[Quote], room: int,
-                  asked: set[str]) -> list[Quote]:
-        """``best`` cut to ``trim_chars``, and the sentences before it in its line (its label
-        and what follows refers back to) when together they fit in ``head_chars`` (else the
-        first of them cut to that length), so the fact stays near the top."""
-        s = self.settings
-        before = sorted((q for q in ranked if _line_key(q) == _line_key(best)
-                         and q.position < best.position), key=lambda q: q.position)
-        chosen = [_cut(best, s.trim_chars, asked)]
-        limit = s.head_chars
-        if before and _chars([before]) > limit:
-            before = [_cut(before[0], limit, asked)] if s.head_cut else []
-        head = _chars([before])
-        if before and head <= limit and len(chosen[0].text) + head <= room:
-            chosen += before
-        return chosen
-
-    def fill(self, lines: dict[tuple[str, int], list[Quote]], ranked: Sequence[Quote],
-             room: int, asked: set[str]) -> None:
-        """Add the sentences after each line's best, nearest first, until one does not fit: a
-        line within ``line_chars``, all lines within ``room``."""
-        s = self.settings
-        for key, line in lines.items():
-            after = sorted((q for q in ranked if _line_key(q) == key
-                            and q.position > line[0].position), key=lambda q: q.position)
-            for q in after:
-                q = _cut(q, s.trim_chars, asked)
-                if (_chars([line]) + len(q.text) > s.line_chars
-                        or _chars(lines.values()) + len(q.text) > room):
-                    break
-                line.append(q)
+        return lines.line_of(best, ranked, room, asked, self.settings)
 
     def details(self, ranked: Sequence[Quote], lead: Sequence[Quote]) -> list[Quote]:
         """Other useful sentences, best first, a few per passage."""
@@ -305,18 +221,6 @@ class Composer:
     def starters(self) -> list[str]:
         """First questions to ask (for small talk and answers about no one career)."""
         return [*self.sections.starters(), self.prompts.render("fit_starter.j2")]
-
-
-def _line_key(q: Quote) -> tuple[str, int]:
-    return q.hit.chunk.chunk_id, q.line
-
-
-def _chars(lines: Iterable[Sequence[Quote]]) -> int:
-    return sum(len(q.text) for line in lines for q in line)
-
-
-def _cut(q: Quote, limit: int, asked: set[str]) -> Quote:
-    return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
 
 
 def _headings(q: Quote) -> tuple[str, ...]:

@@ -6,18 +6,42 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from advisor.answer.aspects import ASPECTS
+from advisor.answer.compose_settings import ComposeSettings
 from advisor.answer.kinds import SPAN, heading_match, interests, places_in, under
 from advisor.answer.quotes import Composition, Quote, label_share
-from advisor.answer.sections import MONEY
-from advisor.retrieval import Query
+from advisor.answer.sections import MONEY, Sections
+from advisor.llm import PromptLibrary
+from advisor.retrieval import Query, Retriever
 from advisor.text import content_stems
 from advisor.types import Hit
 
-if TYPE_CHECKING:
-    from advisor.answer.compose import Composer
+
+class Composing(Protocol):
+    """What a shape asks of the composer that calls it (``compose.Composer``): its parts and
+    its choice of sentences. A protocol, so that the shapes do not import the composer."""
+
+    retriever: Retriever
+    prompts: PromptLibrary
+    settings: ComposeSettings
+    sections: Sections
+
+    def rank(self, query: Query, hits: Sequence[Hit], kinds: Sequence[str],
+             named: Sequence[str]) -> list[Quote]:
+        """Every quotable sentence of the passages, best answer first."""
+        ...
+
+    def line_of(self, best: Quote, ranked: Sequence[Quote], room: int,
+                asked: set[str]) -> list[Quote]:
+        """``best`` with its line's head and other sentences while they fit in ``room``."""
+        ...
+
+    def details(self, ranked: Sequence[Quote], lead: Sequence[Quote]) -> list[Quote]:
+        """Other useful sentences, best first, a few per passage."""
+        ...
+
 
 _SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b",
                         re.I)
@@ -52,7 +76,7 @@ def transition_pair(
     return (named[0], None) if own else (None, named[0])
 
 
-def compare(composer: Composer, query: Query, docs: Sequence[str],
+def compare(composer: Composing, query: Query, docs: Sequence[str],
             kinds: Sequence[str]) -> Composition:
     """The same aspect of two careers, each from its own document."""
     aspect = [k for k in kinds if k != "transition"] or ["work"]
@@ -73,7 +97,7 @@ def compare(composer: Composer, query: Query, docs: Sequence[str],
     return Composition(kind="compare", lead=tuple(lead), details=tuple(details))
 
 
-def switch_item(composer: Composer, query: Query, source: str, target: str | None,
+def switch_item(composer: Composing, query: Query, source: str, target: str | None,
                 kind: str) -> list[Quote]:
     """The item of the source career's switching sections about the target ("To Full Stack
     Developer: Learn frontend ..." for what a switch takes, "Full Stack Developer (Expand to
@@ -99,7 +123,7 @@ def switch_item(composer: Composer, query: Query, source: str, target: str | Non
     return []
 
 
-def carry_over(composer: Composer, query: Query, lead: list[Quote],
+def carry_over(composer: Composing, query: Query, lead: list[Quote],
                source: str | None) -> list[Quote]:
     """A transition: the target's requirements (the lead), then what carries over from the
     source career (its "Skills Transferable to Other Roles")."""
@@ -115,7 +139,7 @@ def carry_over(composer: Composer, query: Query, lead: list[Quote],
     return lead
 
 
-def pay_note(composer: Composer, query: Query, lead: Sequence[Quote],
+def pay_note(composer: Composing, query: Query, lead: Sequence[Quote],
              named: Sequence[str]) -> str:
     """Pay: say so when the documents give no figure, or none for the place asked about."""
     said = " ".join(q.text for q in lead)
@@ -130,7 +154,7 @@ def pay_note(composer: Composer, query: Query, lead: Sequence[Quote],
                                    given=places_in(said))
 
 
-def duration_note(composer: Composer, lead: Sequence[Quote]) -> str:
+def duration_note(composer: Composing, lead: Sequence[Quote]) -> str:
     """A question of time: say so when the lead gives no span of time (the documents give
     paths and requirements, rarely durations)."""
     if any(SPAN.search(q.text) for q in lead):
@@ -138,7 +162,7 @@ def duration_note(composer: Composer, lead: Sequence[Quote]) -> str:
     return composer.prompts.render("duration_note.j2")
 
 
-def fit(composer: Composer, query: Query) -> Composition:
+def fit(composer: Composing, query: Query) -> Composition:
     """Up to ``fit_careers`` careers whose passages best match what the student enjoys, best
     first, each with its best sentence (from its own document) as the reason."""
     s = composer.settings

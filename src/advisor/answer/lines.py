@@ -1,0 +1,86 @@
+"""The lead's lines: the best sentence and a close runner-up from another line (a bullet is one
+piece of advice), each with its line's head, then the rest of their lines while they fit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from advisor.answer.compose_settings import ComposeSettings
+from advisor.answer.quotes import Quote, trim
+from advisor.text import content_stems
+
+
+def lead(ranked: Sequence[Quote], question: str, s: ComposeSettings) -> list[Quote]:
+    """The best sentence and a close runner-up from another line, each with its line's head
+    (a bullet is one piece of advice: its label, what its sentences refer back to), then
+    the other sentences of those lines while a line stays within ``line_chars`` and the
+    lead within ``lead_chars``; long sentences cut to the clauses that answer."""
+    asked = set(content_stems(question))
+    best = ranked[0]
+    tops = [best]
+    for other in ranked:
+        if len(tops) >= s.lines or best.score - other.score > s.second_margin:
+            break
+        if all(line_key(other) != line_key(q) for q in tops):
+            tops.append(other)
+    lines: dict[tuple[str, int], list[Quote]] = {}
+    for top in tops:
+        core = line_head(top, ranked, s.line_chars, asked, s)
+        if top is best or _chars(lines.values()) + _chars([core]) <= s.lead_chars:
+            lines[line_key(top)] = core
+    fill(lines, ranked, s.lead_chars, asked, s)
+    return [q for line in lines.values() for q in sorted(line, key=lambda q: q.position)]
+
+
+def line_of(best: Quote, ranked: Sequence[Quote], room: int, asked: set[str],
+            s: ComposeSettings) -> list[Quote]:
+    """``best`` with its line's head and other sentences while they fit in ``room``."""
+    lines = {line_key(best): line_head(best, ranked, room, asked, s)}
+    fill(lines, ranked, room, asked, s)
+    return sorted(lines[line_key(best)], key=lambda q: q.position)
+
+
+def line_head(best: Quote, ranked: Sequence[Quote], room: int, asked: set[str],
+              s: ComposeSettings) -> list[Quote]:
+    """``best`` cut to ``trim_chars``, and the sentences before it in its line (its label
+    and what follows refers back to) when together they fit in ``head_chars`` (else the
+    first of them cut to that length), so the fact stays near the top."""
+    before = sorted((q for q in ranked if line_key(q) == line_key(best)
+                     and q.position < best.position), key=lambda q: q.position)
+    chosen = [_cut(best, s.trim_chars, asked)]
+    limit = s.head_chars
+    if before and _chars([before]) > limit:
+        before = [_cut(before[0], limit, asked)] if s.head_cut else []
+    head = _chars([before])
+    if before and head <= limit and len(chosen[0].text) + head <= room:
+        chosen += before
+    return chosen
+
+
+def fill(lines: dict[tuple[str, int], list[Quote]], ranked: Sequence[Quote], room: int,
+         asked: set[str], s: ComposeSettings) -> None:
+    """Add the sentences after each line's best, nearest first, until one does not fit: a
+    line within ``line_chars``, all lines within ``room``."""
+    for key, line in lines.items():
+        after = sorted((q for q in ranked if line_key(q) == key
+                        and q.position > line[0].position), key=lambda q: q.position)
+        for q in after:
+            q = _cut(q, s.trim_chars, asked)
+            if (_chars([line]) + len(q.text) > s.line_chars
+                    or _chars(lines.values()) + len(q.text) > room):
+                break
+            line.append(q)
+
+
+def line_key(q: Quote) -> tuple[str, int]:
+    """The line (bullet) a quote belongs to: its passage and the line's number there."""
+    return q.hit.chunk.chunk_id, q.line
+
+
+def _chars(lines: Iterable[Sequence[Quote]]) -> int:
+    return sum(len(q.text) for line in lines for q in line)
+
+
+def _cut(q: Quote, limit: int, asked: set[str]) -> Quote:
+    return replace(q, text=trim(q.text, q.label, asked, limit)) if limit else q
