@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from advisor.api.app import create_app
 from advisor.config import Settings
 from advisor.errors import QueryLogError
-from advisor.querylog_sqlite import SQLiteLog
+from advisor.querylog.sqlite import SQLiteLog
 
 QUESTION = "What does an assistant lighthouse keeper earn at the start?"
 

@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from advisor.errors import InputError
-    from advisor.report import print_report, print_summary, summarize
+    from advisor.querylog import open_query_log, print_report, print_summary, summarize
 
     settings = _settings(args)
     if args.log:
@@ -87,9 +87,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError("the query log is off (ADVISOR_QUERY_LOG=off): nothing to report")
     if not url:
         return print_report(settings.query_log, as_json=args.json)
-    from advisor.querylog_pg import PostgresLog
-
-    store = PostgresLog(url)
+    store = open_query_log(path=None, database_url=url)  # PostgreSQL: a URL is given
+    assert store is not None
     try:
         return print_summary(summarize(store), as_json=args.json)
     finally:

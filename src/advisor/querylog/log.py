@@ -1,8 +1,8 @@
 """The query log: every question (personal details scrubbed), what was retrieved, how long it
 took, and at most one vote per answer.
 
-SQLite for one machine (``querylog_sqlite``); PostgreSQL for replicas that share one log
-(``querylog_pg``). Both keep the same tables and answer the same SQL, so the report and the
+SQLite for one machine (``sqlite.py``); PostgreSQL for replicas that share one log
+(``postgres.py``). Both keep the same tables and answer the same SQL, so the report and the
 API never ask which one they have. Every answer gets an unguessable feedback token; only its
 sha256 is stored, and a vote must bring the token itself.
 """
@@ -17,7 +17,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from advisor.types import Answer
@@ -153,21 +152,3 @@ MIGRATIONS = (
     "CREATE UNIQUE INDEX IF NOT EXISTS queries_token_hash ON queries (token_hash)",
     "CREATE INDEX IF NOT EXISTS queries_ts ON queries (ts)",
 )
-
-
-def open_query_log(
-    *, path: Path | None, database_url: str | None, read_only: bool = False
-) -> QueryLog | None:
-    """The log the settings name: PostgreSQL by URL, else SQLite at ``path``; None when the
-    log is off (``path`` is ``off``, whatever the URL: the chat page then says nothing is kept)."""
-    if path is not None and str(path) == "off":
-        return None
-    if database_url:
-        from advisor.querylog_pg import PostgresLog
-
-        return PostgresLog(database_url)
-    if path is None:
-        return None
-    from advisor.querylog_sqlite import SQLiteLog
-
-    return SQLiteLog(path, read_only=read_only)

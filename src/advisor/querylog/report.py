@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError, QueryLogError
-from advisor.querylog import QueryLog
-from advisor.querylog_sqlite import SQLiteLog
+from advisor.querylog.log import QueryLog
+from advisor.querylog.sqlite import SQLiteLog
 
 # Control characters (C0, DEL, C1) and the invisible ones that reorder or hide text (bidi
 # embeddings, overrides and isolates, zero-width marks): a question must not repaint the

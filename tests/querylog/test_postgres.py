@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from advisor.api.app import create_app
 from advisor.cli import main
 from advisor.config import Settings
-from advisor.querylog import SCHEMA_VERSION, token_hash
-from advisor.querylog_pg import PostgresLog, redact
-from advisor.report import summarize
+from advisor.querylog.log import SCHEMA_VERSION, token_hash
+from advisor.querylog.postgres import PostgresLog, redact
+from advisor.querylog.report import summarize
 from advisor.types import Answer, Chunk, Hit
 
 pytestmark = pytest.mark.postgres

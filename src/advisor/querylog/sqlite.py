@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from advisor.errors import QueryLogError
-from advisor.querylog import MIGRATIONS, SCHEMA_VERSION, QueryLog
+from advisor.querylog.log import MIGRATIONS, SCHEMA_VERSION, QueryLog
 
 log = logging.getLogger(__name__)
 

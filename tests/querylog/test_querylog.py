@@ -12,9 +12,10 @@ import pytest
 
 from advisor.cli import main
 from advisor.errors import InputError
-from advisor.querylog import open_query_log, scrub, token_hash
-from advisor.querylog_sqlite import SQLiteLog
-from advisor.report import printable, summarize_log
+from advisor.querylog import open_query_log
+from advisor.querylog.log import scrub, token_hash
+from advisor.querylog.report import printable, summarize_log
+from advisor.querylog.sqlite import SQLiteLog
 from advisor.types import Answer, Chunk, Hit
 
 
