@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from advisor.answer import Composer, ComposeSettings
-from advisor.answer_evaluation import contains_evidence, lead_text, load_fit
-from advisor.cases import load_cases
 from advisor.config import Settings
+from advisor.evals import contains_evidence, lead_text, load_cases, load_fit
 from advisor.wiring import chat_service_for
 
 

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.cases import load_cases
+from advisor.evals import load_cases
 from advisor.text import fold, passage_sentences
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -15,14 +15,16 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from advisor.cases import load_cases  # noqa: E402
 from advisor.config import Settings  # noqa: E402
 from advisor.corpus import (
     ChunkerSettings,  # noqa: E402
     load_corpus,  # noqa: E402
 )
 from advisor.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from advisor.evaluation import run_cases  # noqa: E402
+from advisor.evals import (
+    load_cases,  # noqa: E402
+    run_cases,  # noqa: E402
+)
 from advisor.index import build_index, load_index  # noqa: E402
 from advisor.retrieval import Retriever  # noqa: E402
 from advisor.wiring import retriever_names  # noqa: E402

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from advisor.cli import main
-from advisor.evaluation import METRIC_KEYS
+from advisor.evals.retrieval import METRIC_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from advisor.answer_evaluation import ANSWER_KEYS
 from advisor.cli import main
+from advisor.evals.answers import ANSWER_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"

@@ -11,7 +11,7 @@ from typing import Any
 
 from advisor.config import Settings, load_settings
 from advisor.errors import AdvisorError
-from advisor.eval_output import say
+from advisor.evals import say
 
 Handler = Callable[[argparse.Namespace], int]
 MODES = ["generative", "extractive"]
@@ -191,16 +191,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
-    from advisor.answer_evaluation import (
+    from advisor.eval_commands import answers_diff, answers_extras, eval_settings
+    from advisor.evals import (
         has_fit_cases,
+        load_cases,
         load_fit,
         load_offtopic,
         run_answers,
         summarize,
         write_case_report,
     )
-    from advisor.cases import load_cases
-    from advisor.eval_commands import answers_diff, answers_extras, eval_settings
     from advisor.wiring import build, chat_service_for
 
     if args.diff:

@@ -12,11 +12,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from advisor.cases import Case, load_cases
 from advisor.config import Settings, load_settings
 from advisor.errors import EvaluationError
-from advisor.eval_output import Evaluation, encode_speed, print_saved, report_evaluations, say
-from advisor.evaluation import RunResult
+from advisor.evals import (
+    Case,
+    Evaluation,
+    RunResult,
+    encode_speed,
+    load_cases,
+    print_saved,
+    report_evaluations,
+    say,
+)
 
 
 def _digest(path: Path | str) -> str:
@@ -49,8 +56,7 @@ def index_for(args: argparse.Namespace, settings: Settings, quiet: bool) -> None
 
     stage = None if quiet else say
     if args.beir:
-        from advisor.beir import CORPUS
-        from advisor.beir_index import build_beir_index
+        from advisor.evals import CORPUS, build_beir_index
 
         built = build_beir_index(
             args.beir / CORPUS, embedder=embedder_for(settings), index_dir=settings.index_dir,
@@ -68,13 +74,13 @@ def index_for(args: argparse.Namespace, settings: Settings, quiet: bool) -> None
 
 def evaluate(args: argparse.Namespace, settings: Settings, modes: Sequence[str]) -> Evaluation:
     """Run every retriever mode over the case file or the BEIR folder."""
-    from advisor.evaluation import evidence_qrels, run_cases, run_judged
+    from advisor.evals import evidence_qrels, run_cases, run_judged
     from advisor.wiring import retriever_for
 
     index_for(args, settings, args.json)
     retriever = retriever_for(settings)
     if args.beir:
-        from advisor.beir import QUERIES, folder_files, judged_queries
+        from advisor.evals import QUERIES, folder_files, judged_queries
 
         cases, qrels = judged_queries(args.beir, args.split)
         runs = [run_judged(retriever, cases, qrels, m) for m in modes]
@@ -90,7 +96,7 @@ def evaluate(args: argparse.Namespace, settings: Settings, modes: Sequence[str])
 
 def baseline_names(args: argparse.Namespace, runs: Sequence[RunResult]) -> dict[str, Any]:
     """Each run's figures under its baseline entry name ("eval dev_questions hybrid")."""
-    from advisor.evaluation import summary
+    from advisor.evals import summary
 
     source = f"beir:{args.beir.name}:{args.split}" if args.beir else args.cases.stem
     out = {}
@@ -104,7 +110,7 @@ def baseline_names(args: argparse.Namespace, runs: Sequence[RunResult]) -> dict[
 def apply_baseline(args: argparse.Namespace, figures: dict[str, Any],
                    denominators: dict[str, int] | None = None) -> int:
     """Check against ``--baseline`` and record into ``--write-baseline``; 1 on a drop."""
-    from advisor import baseline
+    from advisor.evals import baseline
 
     code = 0
     if getattr(args, "write_baseline", None):
@@ -151,14 +157,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def compare_saved(args: argparse.Namespace) -> int:
     """Judge saved TREC runs against the cases (or the BEIR qrels) and test every pair."""
-    from advisor.beir import judged_queries
-    from advisor.evaluation import evidence_qrels
-    from advisor.run_manifest import run_manifest
-    from advisor.significance import (
+    from advisor.evals import (
         COMPARE_KEYS,
         JUDGED_COMPARE_KEYS,
         compare_runs,
+        evidence_qrels,
+        judged_queries,
         read_trec_runs,
+        run_manifest,
     )
     from advisor.wiring import open_index
 
@@ -179,7 +185,7 @@ def compare_saved(args: argparse.Namespace) -> int:
 
 def cmd_export_beir(args: argparse.Namespace) -> int:
     """``advisor export-beir``: the index chunks, cases and judgments as a BEIR folder."""
-    from advisor.beir import export_beir
+    from advisor.evals import export_beir
     from advisor.wiring import build, retriever_for
 
     settings = eval_settings(args)
@@ -206,7 +212,7 @@ def cmd_export_beir(args: argparse.Namespace) -> int:
 
 def cmd_baseline(args: argparse.Namespace, run: Callable[[list[str]], int]) -> int:
     """``advisor baseline``: show the recorded figures, or run every command again."""
-    from advisor import baseline
+    from advisor.evals import baseline
 
     if args.refresh:
         return baseline.refresh(args.file, run, only=args.only or "")
@@ -218,7 +224,7 @@ def answers_extras(args: argparse.Namespace, summary: dict[str, Any], settings: 
                    inputs: Sequence[Path], *, answerable: int,
                    offtopic: int) -> tuple[dict[str, Any], int]:
     """eval-answers: the summary with its run manifest, and the baseline check's exit code."""
-    from advisor.run_manifest import run_manifest
+    from advisor.evals import run_manifest
 
     name = f"eval-answers {args.cases.stem} {args.mode}"
     rates = ("evidence_in_answer", "citation_supports", "false_refusal_rate")
@@ -236,7 +242,7 @@ def answers_extras(args: argparse.Namespace, summary: dict[str, Any], settings: 
 
 def answers_diff(paths: Sequence[Path], as_json: bool) -> int:
     """eval-answers --diff A B: the cases that flipped, per figure."""
-    from advisor.answer_diff import diff, format_diff
+    from advisor.evals import diff, format_diff
 
     result = diff(paths[0], paths[1])
     print(json.dumps(result) if as_json else format_diff(result))

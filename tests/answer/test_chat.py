@@ -287,7 +287,7 @@ def real_service(fixture_index_dir: Path, embedder: SentenceTransformerEmbedder,
 
 @pytest.mark.model
 def test_real_model_sentences_pass_the_check_and_stream_as_final(real_service):
-    from advisor.answer_evaluation import unsupported
+    from advisor.evals.answers import unsupported
 
     events, answer = run(real_service, PAY)
     assert answer.mode == "generative" and "28,500 crowns" in answer.text

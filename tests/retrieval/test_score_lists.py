@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from advisor import wiring
-from advisor.cases import load_cases
 from advisor.cli import build_parser
 from advisor.config import RetrievalSettings
 from advisor.errors import ConfigError
-from advisor.evaluation import run_cases
+from advisor.evals.cases import load_cases
+from advisor.evals.retrieval import run_cases
 from advisor.index import Index
 from advisor.retrieval.query import Query
 from advisor.retrieval.retriever import STANDARD, ListsFor, Retriever

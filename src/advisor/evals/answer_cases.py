@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.cases import jsonl_records
 from advisor.errors import EvaluationError
-from advisor.evaluation import doc_id_of
+from advisor.evals.cases import jsonl_records
+from advisor.evals.retrieval import doc_id_of
 from advisor.text import fold, fold_space, key_terms, strip_citations, terms
 
 LEAD_CHARS = 300

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from advisor.cases import jsonl_records
 from advisor.errors import EvaluationError
+from advisor.evals.cases import jsonl_records
 
 #: Fields that describe a case rather than judge its answer.
 NOT_FIGURES = frozenset({"answerable"})

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from advisor.evaluation import DEPTH, JUDGED_DEPTH, METRIC_KEYS, RunResult, hit_curve
-from advisor.significance import Comparison, describe, mean_rows, pair_rows
+from advisor.evals.retrieval import DEPTH, JUDGED_DEPTH, METRIC_KEYS, RunResult, hit_curve
+from advisor.evals.significance import Comparison, describe, mean_rows, pair_rows
 from advisor.types import Chunk
 
 #: The figures the per-kind plot shows.

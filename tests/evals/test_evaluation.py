@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from advisor.cases import Case, load_cases
 from advisor.config import Settings
 from advisor.corpus.chunking import ChunkerSettings
 from advisor.corpus.documents import load_corpus
 from advisor.embeddings.embedder import Embedder
 from advisor.errors import EvaluationError
-from advisor.eval_report import format_table, write_report, write_trec_run
-from advisor.evaluation import (
+from advisor.evals.cases import Case, load_cases
+from advisor.evals.report import format_table, write_report, write_trec_run
+from advisor.evals.retrieval import (
     METRIC_KEYS,
     CaseResult,
     RunResult,

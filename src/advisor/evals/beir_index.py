@@ -17,19 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from advisor.beir import Entry, entry_of, grouped, read_jsonl
 from advisor.corpus import ChunkerSettings, career_name, search_text, sentence_texts
 from advisor.embeddings import Embedder
 from advisor.errors import EvaluationError
-from advisor.index import BuildReport, build_faiss, build_lock, expected_settings
-from advisor.index.ann import write_faiss
-from advisor.index.bm25 import bm25_from_tokens
-from advisor.index.folders import new_build
-from advisor.index.store import (
+from advisor.evals.beir import Entry, entry_of, grouped, read_jsonl
+from advisor.index import (
+    BuildReport,
+    bm25_from_tokens,
+    build_faiss,
+    build_lock,
     chunk_line,
     embed_key,
+    expected_settings,
+    new_build,
     sentence_line,
     write_documents,
+    write_faiss,
     write_manifest,
 )
 from advisor.text import bm25_tokenize

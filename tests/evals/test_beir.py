@@ -11,17 +11,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from advisor.beir import entry_of, iter_entries, judged_queries, load_qrels
-from advisor.beir_index import build_beir_index
-from advisor.cases import Case
 from advisor.cli import main
 from advisor.corpus.chunking import ChunkerSettings
 from advisor.errors import EvaluationError
-from advisor.evaluation import CaseResult, RunResult, compute_metrics
+from advisor.evals.beir import entry_of, iter_entries, judged_queries, load_qrels
+from advisor.evals.beir_index import build_beir_index
+from advisor.evals.cases import Case
+from advisor.evals.retrieval import CaseResult, RunResult, compute_metrics
 from advisor.index import load_index
 from advisor.types import Chunk, Hit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 ROUND_TRIP_KEYS = ("n", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10")
 
@@ -69,7 +69,7 @@ def test_a_foreign_passage_is_one_chunk_with_its_own_id() -> None:
 def test_export_metadata_restores_the_chunk_exactly() -> None:
     chunk = Chunk("abc", "3-Glassblower", "3. Glassblower", ("Pay", "Junior"), "1,650 florins",
                   10, 23, 5, "pay")
-    from advisor.beir import corpus_record
+    from advisor.evals.beir import corpus_record
 
     record = corpus_record(chunk, "https://x/3")
     assert record["title"] == "3. Glassblower > Pay > Junior"

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.cases import Case, jsonl_records
 from advisor.corpus import count_tokens
 from advisor.errors import EvaluationError
-from advisor.evaluation import is_relevant
+from advisor.evals.cases import Case, jsonl_records
+from advisor.evals.retrieval import is_relevant
 from advisor.types import HEADING_SEP, Chunk
 
 CORPUS = "corpus.jsonl"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor.answer import ChatService, Mode, support
-from advisor.answer_cases import (
+from advisor.evals.answer_cases import (
     LEAD_CHARS,
     FitCase,
     contains_evidence,
@@ -22,8 +22,8 @@ from advisor.answer_cases import (
     load_fit,
     load_offtopic,
 )
-from advisor.cases import Case, load_cases
-from advisor.evaluation import is_relevant
+from advisor.evals.cases import Case, load_cases
+from advisor.evals.retrieval import is_relevant
 from advisor.text import CITATION, cited_numbers
 from advisor.types import Answer, Turn
 

@@ -86,7 +86,7 @@ def compare_runs(
     """Test every pair of runs on every metric against the same judgments."""
     from ranx.statistical_tests import compute_statistical_significance
 
-    from advisor.evaluation import ranx_scores
+    from advisor.evals.retrieval import ranx_scores
 
     names = list(runs)
     if len(names) < 2:

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.cases import Case
 from advisor.config import Settings
-from advisor.eval_report import (
+from advisor.evals.cases import Case
+from advisor.evals.report import (
     format_comparison,
     format_table,
     markdown_table,
     write_report,
     write_trec_run,
 )
-from advisor.evaluation import JUDGED_DEPTH, RunResult, ranked_lists, summary
-from advisor.significance import (
+from advisor.evals.retrieval import JUDGED_DEPTH, RunResult, ranked_lists, summary
+from advisor.evals.significance import (
     COMPARE_KEYS,
     JUDGED_COMPARE_KEYS,
     Comparison,
@@ -59,7 +59,7 @@ class Evaluation:
 
 def manifest_for(args: argparse.Namespace, ev: Evaluation) -> dict[str, Any]:
     """The run manifest of an evaluation."""
-    from advisor.run_manifest import run_manifest
+    from advisor.evals.manifest import run_manifest
 
     index = ev.retriever.index
     return run_manifest(ev.settings, argv=args.argv, inputs=ev.inputs,

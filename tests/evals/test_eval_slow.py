@@ -12,7 +12,7 @@ import pytest
 
 from advisor.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "evals" / "baseline.json"
 KEYS = ("n", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10")
 

@@ -25,7 +25,7 @@ LIBRARIES = ("advisor", "faiss-cpu", "bm25s", "ranx", "numpy", "sentence-transfo
              "transformers", "torch", "onnxruntime", "llama-cpp-python", "tiktoken")
 #: Settings whose values are never written down (a URL may hold a password).
 SECRET = frozenset({"llm_api_key", "database_url"})
-_SOURCE = Path(__file__).resolve().parents[2]
+_SOURCE = Path(__file__).resolve().parents[3]
 
 
 @lru_cache(maxsize=64)

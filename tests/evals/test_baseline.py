@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor import baseline
 from advisor.errors import EvaluationError
+from advisor.evals import baseline
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_one_flipped_case_is_tolerated_and_two_are_not() -> None:

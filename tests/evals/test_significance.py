@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import EvaluationError
-from advisor.eval_report import format_comparison
-from advisor.significance import compare_runs, mean_rows, pair_rows, read_trec_runs
+from advisor.evals.report import format_comparison
+from advisor.evals.significance import compare_runs, mean_rows, pair_rows, read_trec_runs
 
 # 40 queries, one relevant document each ("rel").
 QRELS = {f"q{i}": {"rel": 1} for i in range(40)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.cases import Case
+from advisor.evals.cases import Case
 from advisor.retrieval import Retriever
 from advisor.text import fold
 from advisor.types import Chunk, Hit
