@@ -108,7 +108,7 @@ def main() -> None:
     print(f"grown: {added} distractors added ({args.passages} passages)", flush=True)
     env = {"ADVISOR_ANN": args.ann}
     build = ("import sys; from pathlib import Path; "
-             "from advisor.eval_commands import index_for, eval_settings; "
+             "from advisor.cli.eval_commands import index_for, eval_settings; "
              "import argparse; a = argparse.Namespace(beir=Path(sys.argv[1]), corpus=None, "
              "index_dir=None); index_for(a, eval_settings(a), False)")
     result: dict[str, object] = {"passages": args.passages, "distractors": added,

@@ -13,7 +13,7 @@ import pytest
 
 from advisor.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 
 

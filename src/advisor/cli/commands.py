@@ -15,7 +15,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from advisor.answer_commands import settings_for
+    from advisor.cli.answer_commands import settings_for
 
     return settings_for(args)
 
@@ -120,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="folder of Markdown documents")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
 
-    from advisor.answer_commands import add_parsers as add_answer_parsers
-    from advisor.eval_commands import add_parsers as add_eval_parsers
+    from advisor.cli.answer_commands import add_parsers as add_answer_parsers
+    from advisor.cli.eval_commands import add_parsers as add_eval_parsers
 
     add_answer_parsers(add)
     add_eval_parsers(add, lambda argv: main(argv))
@@ -161,7 +161,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -191,7 +191,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
-    from advisor.eval_commands import answers_diff, answers_extras, eval_settings
+    from advisor.cli.eval_commands import answers_diff, answers_extras, eval_settings
     from advisor.evals import (
         has_fit_cases,
         load_cases,
@@ -240,7 +240,7 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
 
 def add_parsers(add: Callable[[str, Handler, str], argparse.ArgumentParser]) -> None:
     """The parsers of ``search``, ``ask``, ``chat`` and ``eval-answers``."""
-    from advisor.eval_commands import add_baseline_options
+    from advisor.cli.eval_commands import add_baseline_options
 
     p = add("search", cmd_search, "search passages (interactive without a question)")
     p.add_argument("question", nargs="*", help="the question")

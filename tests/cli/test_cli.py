@@ -18,7 +18,7 @@ import pytest
 from advisor.cli import main
 from advisor.evals.retrieval import METRIC_KEYS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 SUMMARY_KEYS = ["n", *METRIC_KEYS, "latency_ms_p50", "latency_ms_p95"]
 

@@ -14,7 +14,7 @@ import pytest
 from advisor.cli import main
 from advisor.evals.answers import ANSWER_KEYS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "fixtures" / "cases.jsonl"
 
 

@@ -1,0 +1,7 @@
+"""``python -m advisor.cli``: the ``advisor`` command."""
+
+import sys
+
+from advisor.cli import main
+
+sys.exit(main())
