@@ -44,9 +44,10 @@ def configure_runtime(settings: Settings) -> None:
         faiss.omp_set_num_threads(settings.faiss_threads)
 
 
-#: Every retriever, by name: the score lists it fuses (``score_lists.py``); ``--retriever``
-#: chooses among them. A new retriever is a ``ScoreList`` class and one line here, e.g.
-#: ``"title": lambda index, s: [TitleScores(index)],`` (tests/test_score_lists.py adds one).
+#: Every retriever, by name: the score lists it fuses (``retrieval/score_lists.py``);
+#: ``--retriever`` chooses among them. A new retriever is a ``ScoreList`` class and one line
+#: here, e.g. ``"title": lambda index, s: [TitleScores(index)],``
+#: (tests/retrieval/test_score_lists.py adds one).
 RETRIEVERS: dict[str, ListsFor] = {
     **STANDARD,  # bm25, dense, hybrid (dense + BM25, re-ranked by key sentences)
 }

@@ -1,7 +1,7 @@
 """The OpenAPI document as the server really answers: FastAPI's, plus the error replies every
 operation can give and the server-sent event streams of the chat routes.
 
-Clients, /docs and the schemathesis fuzz test (tests/test_fuzz.py) read this document; a
+Clients, /docs and the schemathesis fuzz test (tests/api/test_fuzz.py) read this document; a
 reply it does not describe is a bug in one or the other.
 """
 

@@ -1,6 +1,7 @@
 """schemathesis against the live OpenAPI document of a real server (127.0.0.1): every
 operation, the stream variants included, with all checks but positive_data_acceptance
-(tests/schemathesis.toml says why), for a bounded time; then the server must still be healthy."""
+(tests/api/schemathesis.toml says why), for a bounded time; then the server must still be
+healthy."""
 
 from __future__ import annotations
 

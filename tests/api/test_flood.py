@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "flood.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "flood.py"
 
 
 def _flood(url: str, *, clients: int, seconds: float) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from processes import HTTP
 from advisor.api.app import create_app
 from advisor.config import Settings
 
-API = Path(__file__).resolve().parents[1] / "src" / "advisor" / "api"
+API = Path(__file__).resolve().parents[2] / "src" / "advisor" / "api"
 PAY = "How much does an assistant lighthouse keeper earn at the start?"
 
 

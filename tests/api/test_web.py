@@ -23,7 +23,7 @@ from processes import HTTP
 from advisor.api.app import create_app
 from advisor.config import Settings
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHONE = {"width": 390, "height": 844}
 #: The app's Content-Security-Policy starts so: nothing inline may run or style a page.
 CSP = "default-src 'self'"
@@ -174,7 +174,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, build_fixture_index
 
     root = tmp_path_factory.mktemp("hostile")
     corpus = root / "corpus"
-    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "corpus", corpus)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "corpus", corpus)
     (corpus / "5-Puppet_Engineer.md").write_text(HOSTILE_DOC, encoding="utf-8")
     build_fixture_index(root / "indexes", corpus, embedder=embedder)
     index = load_index(root / "indexes", "default", embedder=embedder, chunker=chunker)
