@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 from advisor.config import settings_reference
 
@@ -25,42 +28,49 @@ def test_readme_names_the_two_commands():
 
 
 def _layout() -> list[str]:
-    """The modules the README's Layout section lists under src/advisor/, in order."""
+    """The packages and top-level modules the README's Layout section lists under src/advisor/,
+    in order."""
     text = README.read_text(encoding="utf-8")
-    block = re.search(r"## Layout\n.*?```\nsrc/advisor/\n(.*?)\nprompts/", text, re.S)
+    block = re.search(r"## Layout\n.*?```\nsrc/advisor/\n(.*?)\n```", text, re.S)
     assert block, "README lacks the Layout block"
     return re.findall(r"^  (\w+)(?:\.py|/)", block.group(1), re.M)
 
 
-def _top_level_imports(path: Path) -> set[str]:
-    """advisor modules a file imports at module level (TYPE_CHECKING blocks left out)."""
-    import ast
-
-    found: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        names: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.module == "advisor":
-            names = [f"advisor.{alias.name}" for alias in node.names
-                     if alias.name.islower() and not alias.name.startswith("_")]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        found.update(n.split(".")[1] for n in names if n.startswith("advisor."))
-    return found
+def _import_graph() -> Any:
+    """bench/import_cycles.py, the import graph of src/advisor read with ast."""
+    if "import_cycles" in sys.modules:
+        return sys.modules["import_cycles"]
+    path = README.parent / "bench" / "import_cycles.py"
+    spec = importlib.util.spec_from_file_location("import_cycles", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["import_cycles"] = module  # where its dataclass finds its own module
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_readme_layout_names_every_module_in_import_order() -> None:
+def test_readme_layout_names_every_package_and_top_level_module() -> None:
     src = README.parent / "src" / "advisor"
     listed = _layout()
-    modules = {p.stem for p in src.glob("*.py") if p.stem not in ("__init__", "__main__")}
-    modules |= {p.name for p in src.iterdir() if (p / "__init__.py").exists()}
-    assert sorted(listed) == sorted(modules), "README Layout and src/advisor differ"
-    order = {name: i for i, name in enumerate(listed)}
-    for name in listed:
-        files = [src / f"{name}.py"] if (src / f"{name}.py").exists() else \
-            sorted((src / name).rglob("*.py"))
-        for path in files:
-            for imported in _top_level_imports(path) - {name}:
-                assert order[imported] < order[name], (
-                    f"{path.relative_to(src)} imports {imported}, listed after {name}")
+    units = {p.stem for p in src.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    units |= {p.name for p in src.iterdir() if (p / "__init__.py").exists()}
+    assert sorted(listed) == sorted(units), "README Layout and src/advisor differ"
+    assert len(listed) == len(set(listed)), "a package is listed twice"
+
+
+def test_packages_import_only_what_the_layout_lists_above_them() -> None:
+    """Package by package, every import of another package or top-level module (at module
+    level, for type checking or inside a function) goes up the README's list, never down."""
+    graph = _import_graph()
+    order = {name: i for i, name in enumerate(_layout())}
+    edges = graph.graph(frozenset({"module", "type_checking", "function"}))
+    wrong = []
+    for source, targets in sorted(edges.items()):
+        here = graph.unit(source)
+        for target in sorted(targets):
+            there = graph.unit(target)
+            if there in (here, "advisor"):  # its own package; the root holds only __version__
+                continue
+            if order[there] > order[here]:
+                wrong.append(f"{source} imports {target}: {there} is listed below {here}")
+    assert not wrong, "\n".join(wrong)

@@ -1,4 +1,4 @@
-"""Domain errors, translated to HTTP responses in ``api/`` and to exit codes in ``cli.py``.
+"""Domain errors, translated to HTTP responses in ``api/`` and to exit codes in ``cli/``.
 
 AdvisorError
 ├── ConfigError            a setting is missing or invalid

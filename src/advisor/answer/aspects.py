@@ -1,7 +1,7 @@
 """The kinds of question as a table: for each kind, the words that ask for it, the heading
 fragments of the sections that hold it, and the follow-up question that offers it; which kind
 names a question that matches several, and the order follow-ups are offered in. The rules
-that read a question with this table are in ``advisor.kinds``.
+that read a question with this table are in ``kinds``.
 """
 
 from __future__ import annotations

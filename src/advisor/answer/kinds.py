@@ -3,7 +3,7 @@ the career documents answer it (the section headings they share: "Entry-Level Po
 "Key Skills Required", "Switching Careers" ...).
 
 Rules, not a model: each kind has the words that ask for it and the heading fragments of the
-sections that hold it (the table is ``advisor.kinds_aspects``). A question may match several
+sections that hold it (the table is ``aspects``). A question may match several
 kinds; the first in ``PRIORITY`` names it, and the sections of all of them count as on topic.
 """
 

@@ -68,7 +68,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from advisor.api.serve import serve
+    from advisor.api import serve
 
     settings = _settings(args)
     return serve(settings, host=args.host or settings.api.host,

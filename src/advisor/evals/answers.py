@@ -1,6 +1,6 @@
 """Answer benchmark: every case through the chat service -> evidence, citation, refusal,
 support and streaming figures (defined in the README, "Answer figures"). The case files and
-the evidence matching are in ``advisor.answer_cases``."""
+the evidence matching are in ``answer_cases``."""
 
 from __future__ import annotations
 
