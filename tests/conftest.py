@@ -222,6 +222,21 @@ def serve_app() -> Callable[[Any], Any]:
     return serving
 
 
+@pytest.fixture(scope="session")
+def import_graph() -> Any:
+    """bench/import_cycles.py: the imports of src/advisor read with ast, their cycles, and
+    the package (``unit``) each module belongs to."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("import_cycles",
+                                                  REPO / "bench" / "import_cycles.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["import_cycles"] = module  # where its dataclass finds its own module
+    spec.loader.exec_module(module)
+    return module
+
+
 # ---------------------------------------------------------------- corpus and builds
 
 

@@ -3,40 +3,23 @@ model library loaded by the command line or the web app until a command needs on
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[1]
 EVERY_IMPORT = frozenset({"module", "type_checking", "function"})
 #: Libraries that take seconds or a model to load: imported only where a command uses them.
 HEAVY = ("torch", "sentence_transformers", "llama_cpp", "ranx", "numba")
 
 
-def _import_cycles() -> ModuleType:
-    """bench/import_cycles.py, loaded once per process."""
-    if "import_cycles" in sys.modules:
-        return sys.modules["import_cycles"]
-    path = REPO / "bench" / "import_cycles.py"
-    spec = importlib.util.spec_from_file_location("import_cycles", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["import_cycles"] = module  # where its dataclass finds its own module
-    spec.loader.exec_module(module)
-    return module
+def test_no_import_cycles_between_modules_or_packages(import_graph: ModuleType) -> None:
+    edges = import_graph.graph(EVERY_IMPORT)
+    assert import_graph.cycles(edges) == []
+    assert import_graph.cycles(import_graph.package_graph(edges)) == []
 
 
-def test_no_import_cycles_between_modules_or_packages() -> None:
-    tool = _import_cycles()
-    edges = tool.graph(EVERY_IMPORT)
-    assert tool.cycles(edges) == []
-    assert tool.cycles(tool.package_graph(edges)) == []
-
-
-def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
-    tool = _import_cycles()
+def test_the_cycle_check_finds_a_cycle(import_graph: ModuleType, tmp_path: Path) -> None:
     package = tmp_path / "advisor" / "answer"
     package.mkdir(parents=True)
     (tmp_path / "advisor" / "__init__.py").write_text("")
@@ -45,22 +28,21 @@ def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
     (package / "shapes.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
         "    from advisor.answer.compose import Composer\n")
-    edges = tool.graph(EVERY_IMPORT, tmp_path)
-    assert tool.cycles(edges) == [["advisor.answer.compose", "advisor.answer.shapes"]]
-    assert tool.main(["--src", str(tmp_path)]) == 1
+    edges = import_graph.graph(EVERY_IMPORT, tmp_path)
+    assert import_graph.cycles(edges) == [["advisor.answer.compose", "advisor.answer.shapes"]]
+    assert import_graph.main(["--src", str(tmp_path)]) == 1
 
 
-def test_other_packages_import_a_package_through_its_face() -> None:
+def test_other_packages_import_a_package_through_its_face(import_graph: ModuleType) -> None:
     """``from advisor.answer import ChatService``, not ``advisor.answer.chat``: an import of an
     inner module from outside its package is one the package's ``__init__`` exports by name (a
     module of plain names such as ``evals.baseline``)."""
-    tool = _import_cycles()
-    edges = tool.graph(EVERY_IMPORT)
+    edges = import_graph.graph(EVERY_IMPORT)
     inner = []
     for source, targets in sorted(edges.items()):
         for target in sorted(targets):
             face = ".".join(target.split(".")[:2])
-            if (tool.unit(target) != tool.unit(source) and target != face
+            if (import_graph.unit(target) != import_graph.unit(source) and target != face
                     and target not in edges.get(face, ())):
                 inner.append(f"{source} imports {target}")
     assert not inner, "\n".join(inner)

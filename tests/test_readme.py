@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +34,6 @@ def _layout() -> list[str]:
     return re.findall(r"^  (\w+)(?:\.py|/)", block.group(1), re.M)
 
 
-def _import_graph() -> Any:
-    """bench/import_cycles.py, the import graph of src/advisor read with ast."""
-    if "import_cycles" in sys.modules:
-        return sys.modules["import_cycles"]
-    path = README.parent / "bench" / "import_cycles.py"
-    spec = importlib.util.spec_from_file_location("import_cycles", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["import_cycles"] = module  # where its dataclass finds its own module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_readme_layout_names_every_package_and_top_level_module() -> None:
     src = README.parent / "src" / "advisor"
     listed = _layout()
@@ -58,10 +43,10 @@ def test_readme_layout_names_every_package_and_top_level_module() -> None:
     assert len(listed) == len(set(listed)), "a package is listed twice"
 
 
-def test_packages_import_only_what_the_layout_lists_above_them() -> None:
+def test_packages_import_only_what_the_layout_lists_above_them(import_graph: Any) -> None:
     """Package by package, every import of another package or top-level module (at module
     level, for type checking or inside a function) goes up the README's list, never down."""
-    graph = _import_graph()
+    graph = import_graph
     order = {name: i for i, name in enumerate(_layout())}
     edges = graph.graph(frozenset({"module", "type_checking", "function"}))
     wrong = []
