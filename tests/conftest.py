@@ -38,11 +38,10 @@ from typing import Any
 import pytest
 
 from advisor.config import Settings
-from advisor.corpus.chunking import ChunkerSettings
-from advisor.corpus.documents import load_corpus
-from advisor.embeddings.embedder import Embedder, SentenceTransformerEmbedder
+from advisor.corpus import ChunkerSettings, load_corpus
+from advisor.embeddings import Embedder, SentenceTransformerEmbedder
 from advisor.index import BuildReport, Index, build_index, load_index
-from advisor.retrieval.retriever import Retriever
+from advisor.retrieval import Retriever
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -381,9 +380,9 @@ def words_retriever(words_index: Index, words_embedder: WordsEmbedder) -> Retrie
 
 def fake_service(retriever: Retriever, generator: Any = None, **settings: Any) -> Any:
     """A chat service over ``retriever`` with ``generator`` (a fake, or None)."""
-    from advisor.answer.chat import ChatService
+    from advisor.answer import ChatService
     from advisor.config import ChatSettings
-    from advisor.llm.prompts import PromptLibrary
+    from advisor.llm import PromptLibrary
 
     # Word-count vectors sit lower than MiniLM's: an on-topic question reaches ~0.3.
     options = {"refusal_threshold": 0.2, "refusal_threshold_named": 0.1, **settings}
@@ -410,7 +409,7 @@ def fake_server(words_retriever: Retriever,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn server on 127.0.0.1 over the words index and a scripted model: the
     HTTP contract without a model. Stopped at the end of the session."""
-    from advisor.api.app import create_app
+    from advisor.api import create_app
 
     service = fake_service(words_retriever, ScriptedGenerator(SCRIPTED_REPLY))
     log = tmp_path_factory.mktemp("fake-server") / "queries.sqlite"
@@ -476,7 +475,7 @@ def retriever(fixture_index: Index, embedder: SentenceTransformerEmbedder) -> Re
 @pytest.fixture(scope="session")
 def session_llm() -> Any:
     """The real SmolLM2 GGUF, loaded once for every server test."""
-    from advisor.llm.llamacpp import LlamaCppGenerator, default_model_path
+    from advisor.llm import LlamaCppGenerator, default_model_path
 
     return LlamaCppGenerator(model_path=default_model_path(), context_size=2048, queue_size=4)
 
@@ -485,9 +484,9 @@ def session_llm() -> Any:
 def fixture_service(fixture_index: Index, embedder: SentenceTransformerEmbedder,
                     session_llm: Any) -> Any:
     """A chat service over the MiniLM fixture index with the real model (short answers)."""
-    from advisor.answer.chat import ChatService
+    from advisor.answer import ChatService
     from advisor.config import ChatSettings, WriterSettings
-    from advisor.llm.prompts import PromptLibrary
+    from advisor.llm import PromptLibrary
 
     return ChatService(retriever=Retriever(index=fixture_index, embedder=embedder),
                        prompts=PromptLibrary(), generator=session_llm,
@@ -497,7 +496,7 @@ def fixture_service(fixture_index: Index, embedder: SentenceTransformerEmbedder,
 @pytest.fixture(scope="session")
 def live_server(fixture_service: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn server on 127.0.0.1 serving the real stack; stopped at the end."""
-    from advisor.api.app import create_app
+    from advisor.api import create_app
 
     log = tmp_path_factory.mktemp("server") / "queries.sqlite"
     with serving(create_app(fixture_service, query_log=log)) as url:
