@@ -127,8 +127,8 @@ def test_interactive_search_until_eof(
     assert main(["search", "-k", "2"]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("search> ") == 3  # two questions, then end of input
-    assert "(searching as: Cartographer / Map Maker: how much do they earn at first?)" in (
-        captured.err)
+    assert ("(searching as: tell me about cartographers how much do they earn at first? - about "
+            "Cartographer / Map Maker)") in captured.err
     assert "2,300 ducats" in captured.out
 
 

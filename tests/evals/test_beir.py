@@ -204,7 +204,8 @@ def test_export_writes_chunks_queries_and_evidence_judgments(
     queries = {q["_id"]: q for q in map(json.loads, lines)}
     talk = queries["c001"]
     assert talk["metadata"]["turns"][0].startswith("I'd like to work as a glassblower")
-    assert talk["text"].startswith("Glassblower") and "paid in my first year" in talk["text"]
+    assert talk["text"].startswith("I'd like to work as a glassblower")
+    assert talk["text"].endswith("paid in my first year?")
     assert queries["f001"]["text"] == queries["f001"]["metadata"]["turns"][-1]
     qrels = load_qrels(out / "qrels" / "test.tsv")
     texts = {p["_id"]: p for p in corpus}

@@ -65,7 +65,8 @@ def test_a_follow_up_inherits_the_career_of_the_conversation(words_retriever: Re
                                    history=history)
     assert query.inherited
     assert [c.doc_id for c in query.careers] == ["3-Glassblower"]
-    assert "Glassblower" in query.text and query.text.endswith("first year?")
+    # Searched together with the turn before it ("What tools would I use?" asks on).
+    assert query.text == "What tools would I use? and what is the pay in the first year?"
     assert hits[0].chunk.doc_id == "3-Glassblower"
     assert "1,650 florins" in hits[0].chunk.text
     assert all(h.chunk.doc_id == "3-Glassblower" for h in hits[:2])
@@ -83,9 +84,21 @@ def test_the_latest_career_of_the_history_wins(words_retriever: Retriever) -> No
     assert [c.doc_id for c in query.careers] == ["1-Lighthouse_Keeper"]
 
 
-def test_no_career_anywhere_means_no_rewrite(words_retriever: Retriever) -> None:
-    query = words_retriever.condense("what pays best?", ["hello there"])
-    assert query.careers == () and not query.inherited and query.text == "what pays best?"
+def test_a_turn_that_does_not_follow_starts_afresh(words_retriever: Retriever) -> None:
+    history = ["Tell me about beekeepers."]
+    query = words_retriever.condense("Who approves every map sheet?", history, follows=False)
+    assert query.careers == () and not query.inherited and query.earlier == ()
+    assert query.text == "Who approves every map sheet?"
+    # A follow-up without a career anywhere still reads with the turn before it.
+    query = words_retriever.condense("what pays best?", ["where do glass and maps meet?"])
+    assert query.careers == () and not query.inherited
+    assert query.text == "where do glass and maps meet? what pays best?"
+
+
+def test_a_follow_up_is_about_the_subject_it_is_given(words_retriever: Retriever) -> None:
+    history = ["I'm a beekeeper. How do I become a glassblower?"]
+    query = words_retriever.condense("and what do they earn?", history, subject="3-Glassblower")
+    assert [c.doc_id for c in query.careers] == ["3-Glassblower"] and query.inherited
 
 
 def test_results_are_deterministic(words_retriever: Retriever) -> None:

@@ -82,7 +82,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 0
         query, hits = retriever.search(line, k=args.k, history=history)
         if query.inherited:
-            say(f"(searching as: {query.text})")
+            about = " and ".join(c.name for c in query.careers)
+            say(f"(searching as: {query.text} - about {about})")
         _print_hits(hits, args.json, query)
         history.append(line)
     return 0
@@ -207,6 +208,10 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
         return answers_diff(args.diff, args.json)
     if not args.cases:
         raise AdvisorError("give a case file (or --diff A.jsonl B.jsonl)")
+    if args.cv:
+        from advisor.cli.model_commands import cmd_cross_validate
+
+        return cmd_cross_validate(args)
     settings = eval_settings(args)
     fit_only = has_fit_cases(args.cases)
     cases = [] if fit_only else load_cases(args.cases)
@@ -269,4 +274,9 @@ def add_parsers(add: Callable[[str, Handler, str], argparse.ArgumentParser]) -> 
     )
     p.add_argument("--diff", type=Path, nargs=2, metavar=("A", "B"),
                    help="list the cases that flipped between two --cases-out files")
+    p.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="cross-validate: train the answer model on K-1 folds (grouped by "
+                   "document) of the cases, answer the held-out fold, K times")
+    p.add_argument("--pool", type=Path, action="append", default=[],
+                   help="with --cv: another case file of the pool (repeatable)")
     add_baseline_options(p)

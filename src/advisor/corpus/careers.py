@@ -189,6 +189,11 @@ class CareerMatcher:
                     found[doc_id] = CareerMention(doc_id, self.names[doc_id], alias, start)
         return sorted(found.values(), key=lambda c: c.position)
 
+    def mention(self, doc_id: str) -> CareerMention | None:
+        """A career named by its document id (the subject of an earlier answer), if known."""
+        name = self.names.get(doc_id)
+        return CareerMention(doc_id, name, name, -1) if name else None
+
     def find_in_conversation(self, question: str, history: Sequence[str]) -> list[CareerMention]:
         """Careers of the question, else of the latest earlier user turn that names one."""
         for text in (question, *reversed(list(history))):

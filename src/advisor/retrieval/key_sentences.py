@@ -32,7 +32,9 @@ class KeySentence:
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class StoredSentence:
+    """A sentence of a chunk as key sentences keep it: its vector's row and stemmed words."""
+
     position: int
     text: str
     quotable: bool
@@ -50,13 +52,13 @@ class KeySentences:
         self.embedder = embedder
         self.lexical_weight = lexical_weight
         self.distinct_weight = distinct_weight
-        self._cache: dict[str, tuple[_Sentence, ...]] = {}
+        self._cache: dict[str, tuple[StoredSentence, ...]] = {}
 
     def score(self, query: Query, chunks: Sequence[Chunk]) -> list[KeySentence]:
         """Every sentence of the chunks with how closely it answers the question; labels of
         under three words, lines that only introduce a list and link-only lines score -inf
         while anything else is there."""
-        pool = [(n, s) for n, chunk in enumerate(chunks) for s in self._sentences(chunk)]
+        pool = [(n, s) for n, chunk in enumerate(chunks) for s in self.sentences_of(chunk)]
         candidates = [i for i, (_, s) in enumerate(pool) if s.quotable] or list(range(len(pool)))
         score = np.full(len(pool), -np.inf, dtype=np.float32)
         if candidates:
@@ -72,7 +74,7 @@ class KeySentences:
                 texts = [pool[i][1].text for i in missing]
                 score[missing] = self.embedder.embed(texts) @ vector
             wanted = question_words([query.text])[0]
-            coverage, distinct = _overlap(set(wanted), [pool[i][1].words for i in candidates])
+            coverage, distinct = overlap(set(wanted), [pool[i][1].words for i in candidates])
             score[candidates] += self.lexical_weight * coverage + self.distinct_weight * distinct
         return [
             KeySentence(n, sent.position, sent.text, float(v))
@@ -89,7 +91,7 @@ class KeySentences:
                 best[i] = max(best[i], sent.score)
         return best
 
-    def _sentences(self, chunk: Chunk) -> tuple[_Sentence, ...]:
+    def sentences_of(self, chunk: Chunk) -> tuple[StoredSentence, ...]:
         """A chunk's sentences with their stored vectors and stemmed words (kept per chunk)."""
         cached = self._cache.get(chunk.chunk_id)  # ids are derived from the text
         if cached is not None:
@@ -108,13 +110,13 @@ class KeySentences:
             # labels ("Soft Skills", "Python") rather than answers.
             row = next(stored, -1) if sent.indexed else -1
             quotable = sent.quotable and sent.indexed
-            out.append(_Sentence(pos, sent.text, quotable, row, frozenset(tokens)))
+            out.append(StoredSentence(pos, sent.text, quotable, row, frozenset(tokens)))
         result = tuple(out)
         self._cache[chunk.chunk_id] = result
         return result
 
 
-def _overlap(wanted: set[str], sets: Sequence[Set[str]]) -> tuple[np.ndarray, np.ndarray]:
+def overlap(wanted: set[str], sets: Sequence[Set[str]]) -> tuple[np.ndarray, np.ndarray]:
     """The share of the question's words each set holds, plain and weighted by rarity (IDF over
     these sets, so words every candidate shares count for little)."""
     if not wanted or not sets:

@@ -31,8 +31,13 @@ class Query:
     vector: Any = field(default=None, compare=False, repr=False)
 
 
-def condense(careers: CareerMatcher, question: str, history: Sequence[str] = ()) -> Query:
-    """Make a follow-up standalone: it inherits the career of the conversation."""
+def condense(careers: CareerMatcher, question: str, history: Sequence[str] = (), *,
+             follows: bool | None = None, subject: str | None = None) -> Query:
+    """Make a follow-up standalone. A turn that names careers stands alone. A follow-up
+    (``follows``; None: any turn after others) is searched together with the turn before it
+    and is about ``subject`` (the career the previous answer was about), else about the careers
+    the conversation last named. A turn that does not follow (``follows=False``) starts afresh:
+    no career, no kind of question carried over."""
     own = careers.find(question)
     earlier = tuple(history)
     if len(own) > 1 and _TRANSITION.search(question):
@@ -42,12 +47,19 @@ def condense(careers: CareerMatcher, question: str, history: Sequence[str] = ())
         return Query(question, text, tuple(own), earlier=earlier)
     if own or not history:
         return Query(question, question, tuple(own), earlier=earlier)
-    inherited = careers.find_in_conversation("", history)
-    if not inherited:
-        return Query(question, question, (), earlier=earlier)
-    names = " and ".join(c.name for c in inherited)
-    return Query(question, f"{names}: {question}", tuple(inherited), inherited=True,
-                 earlier=earlier)
+    if follows is False:
+        return Query(question, question, ())
+    found = careers.mention(subject) if subject else None
+    inherited = [found] if found else careers.find_in_conversation("", history)
+    # "is there one that is not tied to a vendor?" asks about what the turn before asked
+    # (certifications): searched alone it finds neither (conversations' hit@5 0.865 -> 0.958).
+    return Query(question, f"{history[-1]} {question}", tuple(inherited),
+                 inherited=bool(inherited), earlier=earlier)
+
+
+def switches(text: str) -> bool:
+    """Whether a text speaks of moving from one career to another."""
+    return bool(_TRANSITION.search(text))
 
 
 def career_preference(query: Query) -> dict[str, float]:

@@ -75,9 +75,10 @@ class Retriever:
         """Whether a retriever reads the query's embedding (so ``rank`` needs it)."""
         return any(score_list.needs_vector for score_list in self.lists(mode))
 
-    def condense(self, question: str, history: Sequence[str] = ()) -> Query:
-        """Make a follow-up standalone: it inherits the career of the conversation."""
-        return condense(self.careers, question, history)
+    def condense(self, question: str, history: Sequence[str] = (), *,
+                 follows: bool | None = None, subject: str | None = None) -> Query:
+        """Make a follow-up standalone (``query.condense``)."""
+        return condense(self.careers, question, history, follows=follows, subject=subject)
 
     def with_vector(self, query: Query) -> Query:
         """The query with its embedding."""
@@ -91,9 +92,12 @@ class Retriever:
         history: Sequence[str] = (),
         mode: str | None = None,
         doc_ids: Sequence[str] | None = None,
+        follows: bool | None = None,
+        subject: str | None = None,
     ) -> tuple[Query, list[Hit]]:
-        """The standalone query and the top-k hits; ``doc_ids`` keeps only those careers."""
-        query = self.condense(question, history)
+        """The standalone query and the top-k hits; ``doc_ids`` keeps only those careers;
+        ``follows`` and ``subject`` as ``query.condense`` reads them."""
+        query = self.condense(question, history, follows=follows, subject=subject)
         if self.needs_vector(mode):
             query = self.with_vector(query)
         return query, self.rank(query, k=k, mode=mode, doc_ids=doc_ids)
