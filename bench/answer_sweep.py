@@ -1,11 +1,16 @@
-"""Offline replay of the composer: each benchmark case is retrieved once, then its answer is
-composed under every combination of the settings given (no model), and each combination's
-figures are printed as one row of a table per case file: evidence in the lead (first 300
-characters) and in the answer, answer length p50/p90, and fit_hit@3 for fit cases.
+"""Cross-validated sweep of the composer's settings: the pool of case files is split into folds
+by document, an answer model is trained without each fold (once per ``pool`` value, the only
+setting its training data depends on), and every combination of the settings given answers
+the held-out folds. One row per combination: evidence in the lead (first 300 characters) and
+in the answer, mean ± spread over the folds, for single questions and for conversations; the
+answer length p50; fit_hit@3. A sweep, not a best point: every row is printed.
 
-    python bench/answer_sweep.py ../shared/bench/dev_questions.jsonl bench/paraphrases.jsonl \
-        ../shared/bench/dev_conversations.jsonl --fit ../shared/bench/dev_fit.jsonl \
-        --grid heading_weight=0,0.15,0.3,0.5 --grid rank_weight=0,0.05,0.1
+    python bench/answer_sweep.py ../shared/bench/train_questions.jsonl \
+        ../shared/bench/dev_questions.jsonl ../shared/bench/train_conversations.jsonl \
+        ../shared/bench/dev_conversations.jsonl bench/paraphrases.jsonl \
+        --fit ../shared/bench/dev_fit.jsonl --fit bench/fit_paraphrases.jsonl \
+        --offtopic ../shared/bench/offtopic_dev.jsonl \
+        --grid lead_sentences=1,2,3 --grid lead_chars=250,300,400
 """
 
 from __future__ import annotations
@@ -17,12 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from advisor.answer import Composer, ComposeSettings
+from advisor.answer import ComposeSettings
 from advisor.config import Settings
-from advisor.evals import contains_evidence, lead_text, load_cases, load_fit
-from advisor.wiring import chat_service_for
+from advisor.evals import crossval, has_fit_cases, load_cases, load_fit, load_offtopic
+from advisor.wiring import chat_service_for, configure_runtime
 
 
 def value(text: str) -> Any:
@@ -36,62 +39,53 @@ def value(text: str) -> Any:
     return text
 
 
+def cell(figures: dict[str, Any], group: str, name: str) -> str:
+    found = figures.get(group, {}).get(name)
+    return f"{found['mean']:.3f} ± {found['std']:.3f}" if found else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", type=Path, nargs="+", help="case files, one table row each")
-    parser.add_argument("--fit", type=Path, help="fit cases (with acceptable)")
+    parser.add_argument("cases", type=Path, nargs="+", help="case files of the pool")
+    parser.add_argument("--fit", type=Path, action="append", default=[])
+    parser.add_argument("--offtopic", type=Path, action="append", default=[])
+    parser.add_argument("--cv", type=int, default=5, help="folds, grouped by document")
     parser.add_argument("--grid", action="append", default=[], help="name=v1,v2,...")
-    parser.add_argument("--misses", action="store_true",
-                        help="list each row's cases without the evidence in the lead (and answer)")
     args = parser.parse_args(argv)
-    grid = {}
+    grid: dict[str, list[Any]] = {}
     for item in args.grid:
         name, _, values = item.partition("=")
         if name not in ComposeSettings.__dataclass_fields__:
             parser.error(f"no compose setting {name}")
         grid[name] = [value(v) for v in values.split(",")]
-    service = chat_service_for(Settings(), with_model=False)
-    retriever = service.retriever
-    fit = load_fit(args.fit) if args.fit else []
-    replays = [
-        (path.stem, [(c, *retriever.search(c.question, k=service.settings.top_k,
-                                           history=c.history)) for c in load_cases(path)])
-        for path in args.cases
-    ]
-    fit_replay = [(f, *retriever.search(f.question, k=service.settings.top_k)) for f in fit]
+    settings = Settings()
+    configure_runtime(settings)
+    cases = [(p.stem, c) for p in args.cases if not has_fit_cases(p) for c in load_cases(p)]
+    fit = [f for p in [*args.fit, *(p for p in args.cases if has_fit_cases(p))]
+           for f in load_fit(p)]
+    offtopic = [q for p in args.offtopic for q in load_offtopic(p)]
+    base = chat_service_for(settings, with_model=False)
     names = list(grid)
-    head = [*names, "cases", "in lead", "in answer", "chars p50", "p90", "fit@3"]
+    head = [*names, "questions lead", "answer", "conversations lead", "answer", "chars p50",
+            "fit@3"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    base = service.composer.settings
+    splits: dict[int, Any] = {}
     for combo in itertools.product(*grid.values()):
-        settings: ComposeSettings = replace(base, **dict(zip(names, combo, strict=True)))
-        composer = Composer(retriever=retriever, prompts=service.prompts, settings=settings)
-        fit_hits = 0
-        for f, query, hits in fit_replay:
-            comp = composer.compose(query, hits)
-            fit_hits += bool(set(comp.careers[:3]) & set(f.acceptable))
-        for name, replay in replays:
-            lead_hits, answer_hits, chars, misses = 0, 0, [], []
-            for case, query, hits in replay:
-                comp = composer.compose(query, hits)
-                text = service.prompts.render("lead.j2", preface=comp.preface,
-                                              quotes=comp.lead, listed=comp.listed)
-                in_lead = contains_evidence(lead_text(text), case.evidence)
-                in_answer = contains_evidence(text, case.evidence)
-                lead_hits += in_lead
-                answer_hits += in_answer
-                chars.append(len(text))
-                if not in_lead:
-                    misses.append(case.case_id + ("" if in_answer else "*"))
-            n = len(replay)
-            row = [*map(str, combo), name, f"{lead_hits / n:.3f}", f"{answer_hits / n:.3f}",
-                   f"{np.percentile(chars, 50):.0f}", f"{np.percentile(chars, 90):.0f}",
-                   f"{fit_hits / len(fit_replay):.3f}" if fit_replay else "-"]
-            print("| " + " | ".join(row) + " |", flush=True)
-            if args.misses:
-                print(f"   misses ({name}; * not in the answer either):", " ".join(misses),
-                      file=sys.stderr)
+        compose: ComposeSettings = replace(base.composer.settings, **dict(zip(names, combo,
+                                                                              strict=True)))
+        service = base.with_compose(compose)
+        if compose.pool not in splits:
+            splits[compose.pool] = crossval.fold_models(service, cases, k=args.cv, fit=fit,
+                                               offtopic=offtopic)
+        out = crossval.cross_validate_answers(service, splits[compose.pool])["groups"]
+        chars = out.get(crossval.QUESTIONS, {}).get("answer_chars_p50", {}).get("mean", 0)
+        row = [*map(str, combo), cell(out, crossval.QUESTIONS, "evidence_in_lead"),
+               cell(out, crossval.QUESTIONS, "evidence_in_answer"),
+               cell(out, crossval.CONVERSATIONS, "evidence_in_lead"),
+               cell(out, crossval.CONVERSATIONS, "evidence_in_answer"), f"{chars:.0f}",
+               cell(out, crossval.QUESTIONS, "fit_hit@3")]
+        print("| " + " | ".join(row) + " |", flush=True)
     return 0
 
 

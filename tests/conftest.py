@@ -48,6 +48,13 @@ REPO = TESTS.parent
 FIXTURES = TESTS / "fixtures"
 FIXTURE_CORPUS = FIXTURES / "corpus"
 FIXTURE_CASES = FIXTURES / "cases.jsonl"
+#: The answer model of the fixture corpus: ``FIXTURE_MODEL_COMMAND`` (on WordsEmbedder) writes it.
+FIXTURE_MODEL = FIXTURES / "answer_model.json"
+FIXTURE_MODEL_COMMAND = [
+    "train-ranker", "tests/fixtures/cases.jsonl", "tests/fixtures/train_cases.jsonl",
+    "--fit", "tests/fixtures/fit_cases.jsonl", "--offtopic", "tests/fixtures/offtopic.jsonl",
+    "--cv", "0", "--kinds-from", "words", "--out", "tests/fixtures/answer_model.json",
+]
 # The shared data sits beside the repository (/work/shared next to /work/main, and the same in CI).
 SHARED = REPO.parent / "shared"
 SHARED_CORPUS = SHARED / "corpus" / "career_paths"
@@ -387,7 +394,27 @@ def fake_service(retriever: Retriever, generator: Any = None, **settings: Any) -
     # Word-count vectors sit lower than MiniLM's: an on-topic question reaches ~0.3.
     options = {"refusal_threshold": 0.2, "refusal_threshold_named": 0.1, **settings}
     return ChatService(retriever=retriever, prompts=PromptLibrary(), generator=generator,
-                       settings=ChatSettings(**options))
+                       settings=ChatSettings(**options), model=fixture_model())
+
+
+def fixture_model() -> Any:
+    """The answer model learned from the fixture cases on ``WordsEmbedder`` (the package's
+    model learned MiniLM's cosines over the real corpus); read once."""
+    from advisor.answer import load_model
+
+    global _FIXTURE_MODEL
+    if _FIXTURE_MODEL is None:
+        _FIXTURE_MODEL = load_model(FIXTURE_MODEL)
+    return _FIXTURE_MODEL
+
+
+_FIXTURE_MODEL: Any = None
+
+
+@pytest.fixture(scope="session")
+def answer_model() -> Any:
+    """The fixture corpus's answer model (``fixture_model``)."""
+    return fixture_model()
 
 
 @pytest.fixture
@@ -420,9 +447,12 @@ def fake_server(words_retriever: Retriever,
 @pytest.fixture
 def fake_wiring(monkeypatch: pytest.MonkeyPatch, words_embedder: WordsEmbedder) -> WordsEmbedder:
     """In-process commands get ``WordsEmbedder`` wherever the settings would load MiniLM."""
+    import advisor.answer.compose
     import advisor.wiring
 
     monkeypatch.setattr(advisor.wiring, "embedder_for", lambda settings: words_embedder)
+    # ... and the answer model learned on that embedder where the package's would load.
+    monkeypatch.setattr(advisor.answer.compose, "load_model", lambda path=None: fixture_model())
     return words_embedder
 
 

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         "lets searches run beside the query encoder instead of spinning for a second core.",
     )
 
+    # The learned answer model
+    answer_model: Path | None = Field(
+        None,
+        description="The answer model file (kinds, follow-ups, sentence ranker; `advisor "
+        "train-ranker` writes one); default: the one in the package.",
+    )
+
     # The language model
     prompts: Path | None = Field(
         None, description="Folder of prompt templates; default: prompts/ of the installed project."

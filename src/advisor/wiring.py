@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor.answer import ChatService
+from advisor.answer import ChatService, load_model
 from advisor.config import Settings
 from advisor.corpus import ChunkerSettings, LoadReport, load_corpus
 from advisor.embeddings import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -193,4 +193,5 @@ def chat_service_for(
         prompts=PromptLibrary(settings.prompts),
         generator=generator,
         settings=settings.chat,
+        model=load_model(settings.answer_model) if settings.answer_model else None,
     )

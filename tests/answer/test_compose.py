@@ -1,16 +1,19 @@
-"""The composer's signals and lead on the fixture index with the word-count embedder: passages
-written here (not in the index) are scored as the retriever scores any passage."""
+"""The composer on the fixture index with the word-count embedder: the signals each candidate
+sentence gets (``answer.features``), the ranker's order, the lead's packing and the shapes.
+Passages written here (not in the index) are scored as the retriever scores any passage."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-import pytest
+import numpy as np
 
 from advisor.answer import shapes
 from advisor.answer.compose import Composer
 from advisor.answer.compose_settings import ComposeSettings
+from advisor.answer.features import BASE, FEATURES, KINDS, Candidates
+from advisor.answer.model import kind_probabilities
 from advisor.answer.quotes import LISTING, Quote
 from advisor.llm.prompts import PromptLibrary
 from advisor.retrieval.retriever import Retriever
@@ -23,16 +26,18 @@ def chunk(doc_id: str, text: str, *headings: str) -> Chunk:
                  0, len(text), len(text.split()))
 
 
-def composer(retriever: Retriever, **settings: Any) -> Composer:
+def composer(retriever: Retriever, answer_model: Any, **settings: Any) -> Composer:
     return Composer(retriever=retriever, prompts=PromptLibrary(),
-                    settings=ComposeSettings(**settings))
+                    settings=ComposeSettings(**settings), model=answer_model)
 
 
-def score_of(comp: Composer, question: str, passage: Chunk, kinds: list[str],
-             named: list[str], start: str) -> float:
+def signals(comp: Composer, question: str, passage: Chunk, named: list[str],
+            start: str) -> dict[str, float]:
+    """The base signals of the sentence of ``passage`` that starts with ``start``."""
     query = comp.retriever.condense(question)
-    ranked = comp.rank(query, [Hit(passage, 1.0, 1)], kinds, named)
-    return next(q.score for q in ranked if q.text.startswith(start))
+    found = comp.signals.candidates(query, [Hit(passage, 1.0, 1)], named)
+    row = next(i for i, q in enumerate(found.quotes) if q.text.startswith(start))
+    return dict(zip(BASE, found.base[row], strict=True))
 
 
 PAIR = chunk("9-Overview",
@@ -40,43 +45,88 @@ PAIR = chunk("9-Overview",
              "Glassblowers make the jars that honey is sold in.\n", "Working Together")
 
 
-def test_a_label_naming_both_careers_of_the_question_counts_as_about_them(words_retriever):
+def test_a_label_naming_both_careers_of_the_question_is_a_signal(words_retriever, answer_model):
+    comp = composer(words_retriever, answer_model)
     question = "How do beekeepers and glassblowers work together?"
-    named = ["2-Beekeeper", "3-Glassblower"]
-    on = score_of(composer(words_retriever), question, PAIR, [], named, "Glassblowers make")
-    off = score_of(composer(words_retriever, label_named=False), question, PAIR, [], named,
-                   "Glassblowers make")
-    assert on - off == pytest.approx(ComposeSettings().named_weight)
-    # One named career: a label in another document is the label weight's, not this one.
-    one = score_of(composer(words_retriever), question, PAIR, [], named[:1], "Glassblowers make")
-    assert one == pytest.approx(score_of(composer(words_retriever, label_named=False), question,
-                                         PAIR, [], named[:1], "Glassblowers make"))
+    both = signals(comp, question, PAIR, ["2-Beekeeper", "3-Glassblower"], "Glassblowers make")
+    assert both["label_names_pair"] == 1.0 and both["named_career"] == 0.0
+    one = signals(comp, question, PAIR, ["2-Beekeeper"], "Glassblowers make")
+    assert one["label_names_pair"] == 0.0 and one["label_names_other"] == 1.0
 
 
-def test_a_label_in_the_kinds_words_stands_in_for_a_missing_heading(words_retriever):
-    question = "Does the guide say how a beekeeper can change careers later?"
+def test_the_kind_columns_weigh_the_sections_by_the_kinds_probability(words_retriever,
+                                                                      answer_model):
+    comp = composer(words_retriever, answer_model)
     overview = chunk("9-Overview", "* **Possible career changes:** Paths to related roles and "
                      "the training they need.\n")
-    on = score_of(composer(words_retriever), question, overview, ["transition"], [], "Possible")
-    off = score_of(composer(words_retriever, label_words=False), question, overview,
-                   ["transition"], [], "Possible")
-    assert on - off == pytest.approx(ComposeSettings().heading_weight)
-    # Under a heading of the kind, the label adds nothing more.
     switching = replace(overview, chunk_id="switching", heading_path=("Switching Careers",))
-    on = score_of(composer(words_retriever), question, switching, ["transition"], [], "Possible")
-    off = score_of(composer(words_retriever, label_words=False), question, switching,
-                   ["transition"], [], "Possible")
-    assert on == pytest.approx(off)
+    query = comp.retriever.condense("How can a beekeeper change careers later?")
+    found = comp.signals.candidates(query, [Hit(overview, 1.0, 1), Hit(switching, 0.9, 2)], [])
+    transition = KINDS.index("transition")
+    # A label in the kind's own words stands in for a heading that names no kind.
+    assert found.label_kinds[0, transition] == 1.0 and found.heading_kinds[0, transition] == 0
+    assert found.heading_kinds[1, transition] == 1.0
+    sure = found.rows({"transition": 0.9})
+    unsure = found.rows({"transition": 0.2})
+    match = FEATURES.index("kind_match")
+    assert sure[:, match].tolist() == [0.9, 0.9] and unsure[:, match].tolist() == [0.2, 0.2]
+    heading = FEATURES.index("kind_heading")
+    assert sure[:, heading].tolist() == [0.0, 1.0] and unsure[:, heading].tolist() == [0.0, 0.0]
+
+
+def test_a_signpost_the_named_career_and_a_repeated_sentence_are_signals(words_retriever,
+                                                                         answer_model):
+    comp = composer(words_retriever, answer_model)
+    intro = chunk("9-Overview", "We'll also map out the first steps of a beekeeper's path.\n\n"
+                  "The first steps of a beekeeper are tending a hive under a mentor.\n")
+    question = "What are the first steps of a beekeeper?"
+    assert signals(comp, question, intro, [], "We'll")["signpost"] == 1.0
+    assert signals(comp, question, intro, [], "The first")["signpost"] == 0.0
+    about = "What does the guide map out about a beekeeper's first steps?"
+    assert signals(comp, about, intro, [], "We'll")["signpost_about_guide"] == 1.0
+    certs = chunk("2-Beekeeper", "* **Certifications:** Beekeeper certifications matter for "
+                  "Beekeepers.\n\n* **Bee Guild:** Bee Guild Master and Hive Steward Level 1.\n")
+    listing = "What certifications help a beekeeper?"
+    # The subject of the question restated names nothing; the certifications listed do.
+    assert signals(comp, listing, certs, ["2-Beekeeper"], "Certifications:")["named_things"] == 0
+    listed = signals(comp, listing, certs, ["2-Beekeeper"], "Bee Guild:")
+    assert listed["named_things_listing"] > 0 and listed["named_career"] == 1.0
+    twice = chunk("2-Beekeeper", "Hives need checking every week.\n\n"
+                  "Hives need checking every week.\n")
+    query = comp.retriever.condense("How often are hives checked?")
+    found = comp.signals.candidates(query, [Hit(twice, 1.0, 1)], [])
+    assert found.base[:, BASE.index("duplicate")].tolist() == [0.0, 1.0]
+
+
+class ByFeature:
+    """A stand-in ranker that scores by one signal, to see the composer follow its order."""
+
+    def __init__(self, model: Any, feature: str) -> None:
+        self.kinds, self.follow_up = model.kinds, model.follow_up
+        self.column = FEATURES.index(feature)
+
+    def rank(self, candidates: Candidates, kinds: Any) -> np.ndarray:
+        return candidates.rows(kinds)[:, self.column] / 10
+
+
+def test_the_ranker_orders_the_candidates(words_retriever, answer_model):
+    comp = composer(words_retriever, answer_model)
+    comp._model = ByFeature(answer_model, "log_chars")  # longest first
+    passage = chunk("2-Beekeeper", "Short one here.\n\nA much longer sentence about bees and "
+                    "their hives in the summer.\n\nA middle sized sentence here.\n")
+    ranked = comp.rank(comp.retriever.condense("bees"), [Hit(passage, 1.0, 1)], [], [])
+    assert [q.text[:5] for q in ranked] == ["A muc", "A mid", "Short"]
+    assert ranked[0].score > ranked[1].score > ranked[2].score
 
 
 def test_an_unlabelled_switch_item_that_names_the_target_is_the_switch(words_retriever,
-                                                                      monkeypatch):
+                                                                      monkeypatch, answer_model):
     needs = chunk("2-Beekeeper",
                   "* Learn to read old survey maps and to draw contour lines by hand.\n"
                   "* Furnace safety courses and a Glassblower apprenticeship of two years.\n"
                   "* A licence to keep a lighthouse lamp.\n",
                   "Switching Careers", "Additional Skills/Training Needed to Switch")
-    comp = composer(words_retriever)
+    comp = composer(words_retriever, answer_model)
     monkeypatch.setattr(comp.sections, "chunks_of", lambda doc: [needs])
     query = comp.retriever.condense("I'm a beekeeper, what would I need to become a glassblower?")
     item = shapes.switch_item(comp, query, "2-Beekeeper", "3-Glassblower", "switch_needs")
@@ -97,61 +147,53 @@ def quote(hit: Hit, line: int, position: int, score: float, text: str) -> Quote:
     return Quote(hit, text, position, score, "", line)
 
 
-def test_a_close_runner_up_line_comes_before_the_best_lines_weaker_tail(words_retriever):
-    passage = chunk("2-Beekeeper", "unused")
-    hit = Hit(passage, 1.0, 1)
-    best = quote(hit, 0, 0, 1.0, "B" * 200 + ".")
-    tail = quote(hit, 0, 1, 0.5, "T" * 150 + ".")
-    runner = quote(hit, 1, 2, 0.95, "R" * 150 + ".")
-    comp = composer(words_retriever, lead_chars=400, line_chars=400, second_margin=0.1)
-    lead = comp.lead([best, runner, tail], "anything")
-    assert [q.text[0] for q in lead] == ["B", "R"]  # the tail would not fit beside the runner-up
-    far = replace(runner, score=0.8)  # beyond the margin: the best line's tail joins instead
-    assert [q.text[0] for q in comp.lead([best, far, tail], "anything")] == ["B", "T"]
-    assert [q.text[0] for q in comp.line_of(best, [best, far, tail], 400, set())] == ["B", "T"]
+def test_the_lead_packs_the_best_sentences_that_fit_line_by_line(words_retriever, answer_model):
+    hit = Hit(chunk("2-Beekeeper", "unused"), 1.0, 1)
+    best = quote(hit, 0, 1, 0.9, "B" * 150 + ".")
+    runner = quote(hit, 1, 3, 0.8, "R" * 100 + ".")
+    same_line = quote(hit, 0, 0, 0.7, "S" * 40 + ".")
+    long = quote(hit, 2, 5, 0.75, "L" * 200 + ".")
+    comp = composer(words_retriever, answer_model, lead_sentences=3, lead_chars=300,
+                    second_margin=1.0)
+    lead = comp.lead([best, runner, long, same_line], "anything")
+    # The long one does not fit beside the best and the runner-up; the one of the best's line
+    # does, and stands before the best as in the document.
+    assert [q.text[0] for q in lead] == ["S", "B", "R"]
+    assert [q.text[0] for q in comp.lead([best, runner, long], "x")] == ["B", "R"]
+    narrow = composer(words_retriever, answer_model, second_margin=0.05)
+    assert [q.text[0] for q in narrow.lead([best, runner, same_line], "x")] == ["B"]
+    # The first always stands, however long; the same sentence twice is quoted once.
+    huge = replace(best, text="H" * 500 + ".")
+    twin = replace(huge, hit=Hit(replace(hit.chunk, chunk_id="twin"), 1.0, 2), score=0.85)
+    lead = composer(words_retriever, answer_model, trim_chars=0).lead([huge, twin], "x")
+    assert [q.text[0] for q in lead] == ["H"]
 
 
-def test_a_follow_up_of_no_kind_of_its_own_asks_the_kind_asked_before(words_retriever):
-    earlier = ["Which technical skills does a beekeeper need?"]
-    query, hits = words_retriever.search("is there one for winter?", history=earlier)
-    assert query.earlier == tuple(earlier)
-    assert composer(words_retriever).compose(query, hits).kind == "skills"
-    assert composer(words_retriever, inherit_kind=False).compose(query, hits).kind == "general"
+class Kinds:
+    """A stand-in kind model with set answers."""
+
+    def __init__(self, answers: dict[str, dict[str, float]]) -> None:
+        self.answers = answers
+
+    def probabilities(self, question: str, vector: Any = None) -> dict[str, float]:
+        return self.answers[question]
+
+
+def test_a_follow_up_of_no_kind_of_its_own_asks_the_kind_asked_before():
+    model: Any = Kinds({
+        "is there one for winter?": {"skills": 0.2, "pay": 0.1, "fit": 0.3},
+        "Which skills does a beekeeper need?": {"skills": 0.9, "pay": 0.1, "fit": 0.6},
+        "and what do they earn?": {"skills": 0.1, "pay": 0.8, "fit": 0.0},
+    })
+    after = kind_probabilities(model, "is there one for winter?", None,
+                               "Which skills does a beekeeper need?", None)
+    # The earlier turn's kinds, but not its "which career fits me".
+    assert after == {"skills": 0.9, "pay": 0.1, "fit": 0.3}
+    assert kind_probabilities(model, "is there one for winter?", None)["skills"] == 0.2
     # Its own kind wins: a pay follow-up stays a pay question.
-    query, hits = words_retriever.search("and what do they earn?", history=earlier)
-    assert composer(words_retriever).compose(query, hits).kind == "pay"
-
-
-def test_a_sentence_about_the_guide_itself_gives_way_to_a_fact(words_retriever):
-    intro = chunk("9-Overview", "We'll also map out the first steps of a beekeeper's path.\n\n"
-                  "The first steps of a beekeeper are tending a hive under a mentor.\n")
-    question = "What are the first steps of a beekeeper?"
-    comp = composer(words_retriever)
-    signpost = score_of(comp, question, intro, [], [], "We'll")
-    plain = score_of(composer(words_retriever, signpost_weight=0.0), question, intro, [], [],
-                     "We'll")
-    assert plain - signpost == pytest.approx(ComposeSettings().signpost_weight)
-    query = comp.retriever.condense(question)
-    lead = comp.lead(comp.rank(query, [Hit(intro, 1.0, 1)], [], []), question)
-    assert [q.text[:20] for q in lead] == ["The first steps of a"]
-    # A question about the guide itself may be answered by what the guide says of itself.
-    about = "What does the guide map out about a beekeeper's first steps?"
-    assert score_of(comp, about, intro, [], [], "We'll") == pytest.approx(
-        score_of(composer(words_retriever, signpost_weight=0.0), about, intro, [], [], "We'll"))
-
-
-def test_the_career_a_question_names_is_no_specific_thing_to_list(words_retriever):
-    certs = chunk("2-Beekeeper", "* **Certifications:** Beekeeper certifications matter for "
-                  "Beekeepers.\n\n* **Bee Guild:** Bee Guild Master and Hive Steward Level 1.\n")
-    question = "What certifications help a beekeeper?"
-    comp = composer(words_retriever)
-    plain = composer(words_retriever, specific_weight=0.0)
-    # The subject of the question restated earns nothing; the certifications it lists do.
-    subject = score_of(comp, question, certs, [], [], "Certifications:")
-    assert subject == pytest.approx(score_of(plain, question, certs, [], [],
-                                             "Certifications:"))
-    listed = score_of(comp, question, certs, [], [], "Bee Guild:")
-    assert listed - score_of(plain, question, certs, [], [], "Bee Guild:") > 0
+    pay = kind_probabilities(model, "and what do they earn?", None,
+                             "Which skills does a beekeeper need?", None)
+    assert pay == {"skills": 0.1, "pay": 0.8, "fit": 0.0}
 
 
 def test_what_is_and_whats_ask_what_something_is_which_and_what_things_ask_for_a_list():

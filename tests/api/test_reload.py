@@ -57,13 +57,13 @@ def write_career(corpus: Path, n: int) -> tuple[str, str]:
 
 @pytest.fixture
 def served(words_index_copy: Path, words_embedder: Any, chunker: Any, tmp_path: Path,
-           serve_app: Any) -> Iterator[str]:
+           serve_app: Any, answer_model: Any) -> Iterator[str]:
     """A real server over a private copy of the words index, looking for a new build every
     0.2 s."""
     index = load_index(words_index_copy, "default", embedder=words_embedder, chunker=chunker)
     batching = BatchingEmbedder(words_embedder)
     service = ChatService(retriever=Retriever(index=index, embedder=batching),
-                          prompts=PromptLibrary(), generator=None)
+                          prompts=PromptLibrary(), generator=None, model=answer_model)
     settings = Settings(reload_s=0.2, mode="extractive")
     with serve_app(create_app(service, settings, query_log=tmp_path / "q.sqlite")) as url:
         yield url

@@ -1,7 +1,7 @@
-"""The kinds of question as a table: for each kind, the words that ask for it, the heading
-fragments of the sections that hold it, and the follow-up question that offers it; which kind
-names a question that matches several, and the order follow-ups are offered in. The rules
-that read a question with this table are in ``kinds``.
+"""The kinds of question as a table: for each kind, the heading fragments of the sections that
+hold it, the words a bold label that stands for such a section uses ("Possible career
+changes"), and the follow-up question that offers it; which kinds name an answer (in the
+kind model's order), and the order follow-ups are offered in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ class Aspect:
     """One kind of question: its words, its sections, and the follow-up that asks for it."""
 
     kind: str
-    words: re.Pattern[str]
+    words: re.Pattern[str]  # the words of a label of such a section (a signal, not a rule)
     headings: tuple[str, ...]  # lower-case fragments of the headings (or bold labels) that hold it
     follow_up: str = ""  # a question about a career, "{career}" filled in ("" = never offered)
 
@@ -147,8 +147,8 @@ ASPECTS: dict[str, Aspect] = {
         ),
     )
 }
-#: Which kind names a question that matches several ("which certifications help me switch"
-#: is a transition question: the switching sections list those certifications).
+#: The kinds that may name an answer (the halves of the switching sections never do); the
+#: composer orders those a question asks by the kind model's probability.
 PRIORITY = (
     "transition",
     "pay",

@@ -16,13 +16,15 @@ from typing import Literal
 from advisor.answer.checks import check_question, is_injection, normalize_question
 from advisor.answer.compose import Composer
 from advisor.answer.compose_settings import ComposeSettings
-from advisor.answer.kinds import interests, is_fit, smalltalk
+from advisor.answer.kinds import interests, smalltalk
+from advisor.answer.model import AnswerModel
 from advisor.answer.quotes import Composition
+from advisor.answer.shapes import transition_pair
 from advisor.answer.writer import LeadWriter
 from advisor.config import ChatSettings
 from advisor.errors import GenerationError
 from advisor.llm import Generator, PromptLibrary
-from advisor.retrieval import Catalog, Query, Retriever
+from advisor.retrieval import Catalog, Query, Retriever, switches
 from advisor.types import Answer, ChatEvent, Citation, Detail, Dropped, Hit, Turn
 
 log = logging.getLogger(__name__)
@@ -42,15 +44,66 @@ class ChatService:
         generator: Generator | None = None,
         settings: ChatSettings | None = None,
         compose: ComposeSettings | None = None,
+        model: AnswerModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.prompts = prompts
         self.generator = generator
         self.settings = settings or ChatSettings()
         self.catalog = Catalog(retriever)
-        self.composer = Composer(retriever=retriever, prompts=prompts, settings=compose)
+        self.composer = Composer(retriever=retriever, prompts=prompts, settings=compose,
+                                 model=model)
         self.writer = None if generator is None else LeadWriter(
-            generator=generator, prompts=prompts, settings=self.settings.writer)
+            generator=generator, prompts=prompts, settings=self.settings.writer,
+            verbs=self.composer.sections.verbs)
+
+    @property
+    def model(self) -> AnswerModel:
+        """The learned kind model, follow-up model and sentence ranker."""
+        return self.composer.model
+
+    def with_model(self, model: AnswerModel) -> ChatService:
+        """The same service (retriever, model, settings) answering with another answer model."""
+        return ChatService(retriever=self.retriever, prompts=self.prompts,
+                           generator=self.generator, settings=self.settings,
+                           compose=self.composer.settings, model=model)
+
+    def with_compose(self, compose: ComposeSettings) -> ChatService:
+        """The same service composing under other settings (its answer model kept)."""
+        return ChatService(retriever=self.retriever, prompts=self.prompts,
+                           generator=self.generator, settings=self.settings, compose=compose,
+                           model=self.model)
+
+    def retrieve(self, question: str, history: Sequence[str] = (), *,
+                 follows: bool | None = None) -> tuple[Query, list[Hit]]:
+        """The standalone query and its passages. A turn that names no career after others
+        follows the conversation when the follow-up model says so, or when the documents do not
+        cover it alone (``follows`` decides instead when given); it is then about the career
+        the previous answer was about."""
+        if history and follows is None and not self.retriever.careers.find(question):
+            # A turn the documents do not cover alone cannot start a new subject: it would be
+            # refused ("should I hold out for a higher salary?" after a career's pay).
+            coverage = self.retriever.similarity(question)
+            follows = (coverage < self.settings.refusal_threshold
+                       or self.model.follow_up.probability(question, coverage) >= 0.5)
+        subject = self.subject_of(history) if history and follows else None
+        k = max(self.settings.top_k, self.composer.settings.pool)
+        return self.retriever.search(question, k=k, history=history, follows=follows,
+                                     subject=subject)
+
+    def subject_of(self, turns: Sequence[str]) -> str | None:
+        """The career the answer to the last of these turns was about: the target of a switch
+        it asks about, else the first career it names (or its conversation had named), else
+        the career of the passage that answered it best."""
+        query = self.retriever.condense(turns[-1], turns[:-1])
+        named = list(dict.fromkeys(c.doc_id for c in query.careers))
+        if named:
+            pair = transition_pair(query, named, ["transition"] if switches(turns[-1]) else [])
+            target = (pair[1] or pair[0]) if pair else None
+            return target or named[0]
+        _, hits = self.retriever.search(query.question, k=1)
+        sections = self.composer.sections
+        return next((h.chunk.doc_id for h in hits if sections.is_career(h.chunk.doc_id)), None)
 
     def ask(self, question: str, history: Sequence[Turn] = (), *, mode: Mode | None = None,
             ) -> Answer:
@@ -85,7 +138,7 @@ class ChatService:
             yield from self._plain(done, text, started)
             return
         user_turns = [normalize_question(t.content) for t in history if t.role == "user"]
-        query, hits = self.retriever.search(question, k=self.settings.top_k, history=user_turns)
+        query, hits = self.retrieve(question, user_turns)
         base = replace(base, hits=tuple(hits), query=query.text,
                        timings={"retrieval_ms": _ms(started)})
         refusal = self._refusal(question, query, hits)
@@ -112,7 +165,7 @@ class ChatService:
         # A question that names a career of the corpus, or asks which one fits, is about the
         # corpus's careers: it needs less similarity to count as covered ("I love cooking" 0.31,
         # dev fit cases 0.48-0.67 for what the student enjoys).
-        fit = is_fit(question, len(query.careers))
+        fit = self.composer.asks_fit(query)
         threshold = s.refusal_threshold_named if query.careers or fit else s.refusal_threshold
         if fit:
             query = replace(query, text=interests(question), vector=None)
@@ -132,8 +185,8 @@ class ChatService:
         self, base: Answer, query: Query, comp: Composition, started: float
     ) -> Iterator[ChatEvent]:
         notices = list(base.notices)
-        lead = self.prompts.render("lead.j2", preface=comp.preface, quotes=comp.lead,
-                                   listed=comp.listed)
+        lead = self.prompts.render("lead.j2", preface=comp.preface, note=comp.note,
+                                   quotes=comp.lead, listed=comp.listed)
         mode = base.mode
         if mode == "generative" and self.writer is None:
             notices.append("no language model is configured: the answer quotes the documents")

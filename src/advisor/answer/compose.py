@@ -1,42 +1,29 @@
-"""Compose an answer from retrieved passages, without a model: the one or two sentences that
+"""Compose an answer from retrieved passages, without a language model: the sentences that
 answer (the lead), other useful quotes (details), and follow-up questions.
 
-The retriever's signals choose: a sentence's cosine to the question plus the question words it
-holds (``Retriever.key_sentences``), its passage's rank in the hybrid (dense + BM25) list, and
-whether its section is where the documents answer this kind of question (``kinds``).
-Comparisons, transitions and "which career fits me" have their own shapes.
+Learned, not hand-set (``model.AnswerModel``): the kind model reads which kinds of question a
+question asks (pay, skills, "which career fits me", ...), and the sentence ranker scores every
+sentence of the passages on its signals (``features``). The lead is the best sentences by that
+score that fit in its length (``lines.lead``). Comparisons, transitions and "which career fits
+me" have their own shapes (``shapes``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from advisor.answer import lines, shapes
-from advisor.answer.aspects import ASPECTS
-from advisor.answer.checks import named_things
+from advisor.answer.aspects import ASPECTS, PRIORITY
 from advisor.answer.compose_settings import ComposeSettings
-from advisor.answer.kinds import (
-    asks_duration,
-    aspects_of,
-    heading_match,
-    is_compare,
-    is_fit,
-    kind_asked,
-)
-from advisor.answer.quotes import (
-    ABOUT_GUIDE,
-    LISTING,
-    SIGNPOST,
-    Composition,
-    Quote,
-    label_asked,
-)
-from advisor.answer.sections import MONEY, Sections
+from advisor.answer.features import Signals
+from advisor.answer.kinds import asks_duration, heading_match, is_compare
+from advisor.answer.model import FIT, AnswerModel, kind_probabilities, load_model
+from advisor.answer.quotes import Composition, Quote
+from advisor.answer.sections import Sections
 from advisor.llm import PromptLibrary
 from advisor.retrieval import Query, Retriever
-from advisor.text import content_stems
 from advisor.types import Hit
 
 
@@ -49,11 +36,49 @@ class Composer:
         retriever: Retriever,
         prompts: PromptLibrary,
         settings: ComposeSettings | None = None,
+        model: AnswerModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.prompts = prompts
         self.settings = settings or ComposeSettings()
         self.sections = Sections(retriever)
+        self._model = model
+        self.signals = Signals(retriever, self.sections)
+
+    @property
+    def model(self) -> AnswerModel:
+        """The answer model: the one given, else the package's (read at first use, so that
+        training a new one needs none)."""
+        if self._model is None:
+            self._model = load_model()
+        return self._model
+
+    # ------------------------------------------------------------ the kinds of question
+
+    def kinds_of(self, query: Query) -> dict[str, float]:
+        """Each kind's probability (the kind model); a follow-up that asks no kind of its own
+        asks the kind of the turn before ("is there one about Kubernetes?" after "which
+        certifications ...?")."""
+        before = query.earlier[-1] if self.settings.inherit_kind and query.earlier else None
+        return kind_probabilities(self.model.kinds, query.question, self.question_vector(query),
+                                  before, self.signals.vector(before) if before else None,
+                                  self.settings.kind_threshold)
+
+    def question_vector(self, query: Query) -> object:
+        """The question's own embedding (the query's, unless a follow-up reads more)."""
+        if query.vector is not None and query.text == query.question:
+            return query.vector
+        return self.signals.vector(query.question)
+
+    def asked(self, kinds: Mapping[str, float]) -> list[str]:
+        """The kinds a question asks, most likely first (those of ``PRIORITY`` that reach
+        ``kind_threshold``)."""
+        sure = [k for k in PRIORITY if kinds.get(k, 0.0) >= self.settings.kind_threshold]
+        return sorted(sure, key=lambda k: -kinds[k])
+
+    def asks_fit(self, query: Query) -> bool:
+        """A student describing themselves and asking which career would suit them."""
+        return self.kinds_of(query).get(FIT, 0.0) >= self.settings.kind_threshold
 
     # ------------------------------------------------------------ the shapes
 
@@ -61,94 +86,55 @@ class Composer:
         """The answer's parts for a question the documents cover."""
         s = self.settings
         named = list(dict.fromkeys(c.doc_id for c in query.careers))
-        kinds = aspects_of(query.question)
-        for turn in reversed(query.earlier if s.inherit_kind and not kinds else ()):
-            # "is there one about Kubernetes?" after "which certifications ...?"
-            kinds = aspects_of(turn)
-            if kinds:
-                break
-        if not named and "work" in kinds:
-            kinds.remove("work")  # "what does the git clone command do?" is no job description
+        probabilities = self.kinds_of(query)
+        kinds = self.asked(probabilities)
         duration = asks_duration(query.question)
         if duration and not kinds:
             kinds.append("education")  # "how long to become one?": the path there, its studies
-        if is_fit(query.question, len(named)):
+        if probabilities.get(FIT, 0.0) >= s.kind_threshold:
             return self.finish(shapes.fit(self, query), query, kinds)
         pair = shapes.transition_pair(query, named, kinds)
         if pair is None and is_compare(query.question, named):
             return self.finish(shapes.compare(self, query, named[:2], kinds), query, kinds)
         if pair is not None:
             # What a switch takes, or where a career leads: two halves of the switching sections.
-            needs = ASPECTS["switch_needs"].words.search(query.question)
+            needs = probabilities["switch_needs"] >= probabilities["switch_paths"]
             kinds.append("switch_needs" if needs else "switch_paths")
         pool = hits[: s.pool]
         if duration:
             # No passage gives a time; the sections on the path there come closest.
             pool = [h for h in pool if heading_match(h.chunk.heading_path, kinds)] or pool
-        ranked = self.rank(query, pool, kinds, named)
+        ranked = self.rank(query, pool, probabilities, named)
         kind = kinds[0] if kinds else "general"
         if not ranked:
             return Composition(kind=kind, lead=())
         lead = self.lead(ranked, query.question)
-        preface = ""
+        note = ""
         if pair is not None:
             kind = "transition"
             source, target = pair
             item = shapes.switch_item(self, query, source, target, kinds[-1]) if source else []
             lead = shapes.carry_over(self, query, item or lead, source)
-        elif kind == "pay":
-            preface = shapes.pay_note(self, query, lead, named)
+        elif "pay" in kinds:
+            lead, note = shapes.pay_note(self, query, lead, named)
         elif duration:
-            preface = shapes.duration_note(self, lead)
+            lead, note = shapes.duration_note(self, query, lead, named)
         details = tuple(self.details(ranked, lead))
-        comp = Composition(kind=kind, lead=tuple(lead), preface=preface, details=details)
+        comp = Composition(kind=kind, lead=tuple(lead), note=note, details=details)
         return self.finish(comp, query, kinds)
 
     # ------------------------------------------------------------ sentences
 
-    def rank(
-        self, query: Query, hits: Sequence[Hit], kinds: Sequence[str], named: Sequence[str]
-    ) -> list[Quote]:
-        """Every quotable sentence of the passages, best answer first."""
-        s = self.settings
-        out: list[Quote] = []
-        asked = set(content_stems(query.question))
-        listing = bool(LISTING.search(query.question))
-        about_guide = bool(ABOUT_GUIDE.search(query.question))
-        for ks in self.retriever.key_sentences(query, [h.chunk for h in hits]):
-            if not math.isfinite(ks.score):
-                continue
-            hit = hits[ks.passage]
-            label, line = self.sections.lines(hit.chunk)[ks.position]
-            score = ks.score - s.rank_weight * ks.passage
-            where = (*hit.chunk.heading_path, label)
-            matched = sum(heading_match(where, [k]) for k in kinds)
-            if not matched and label and s.label_words:
-                # Where no heading names a kind (an overview without the shared sections),
-                # a label in the kind's own words does ("Possible career changes").
-                matched = sum(kind_asked(label, k) for k in kinds)
-            score += s.heading_weight * min(matched, s.heading_kinds)
-            # Both label signals below need a named career; without one, no career lookup.
-            in_label = self.sections.careers_in(label) if named else set()
-            # A label naming every career a question pairs ("Backend Developers with Database
-            # Administrators") is about them, as their own documents are.
-            pair = len(named) >= 2 and set(named) <= in_label
-            if hit.chunk.doc_id in named or (s.label_named and pair):
-                score += s.named_weight
-            if "pay" in kinds and MONEY.search(ks.text):
-                score += s.figure_weight
-            # A label naming another career the question names ("To Full Stack Developer").
-            other = bool(in_label & set(named) - {hit.chunk.doc_id})
-            if label and (label_asked(label, asked) or other):
-                score += s.label_weight
-            if listing or not s.specific_listing:
-                # Things the question does not name ("Cloud Engineers" in a sentence for "what
-                # certifications help a cloud engineer?" is its subject, not a certification).
-                things = {n for n in named_things(ks.text) if not set(content_stems(n)) <= asked}
-                score += s.specific_weight * min(3, len(things)) / 3
-            if SIGNPOST.search(ks.text) and not about_guide:
-                score -= s.signpost_weight
-            out.append(Quote(hit, ks.text, ks.position, score, label, line))
+    def rank(self, query: Query, hits: Sequence[Hit], kinds: Mapping[str, float] | Sequence[str],
+             named: Sequence[str]) -> list[Quote]:
+        """Every quotable sentence of the passages, best answer first: the sentence ranker's
+        score (0..1) under the question's kind probabilities (a shape that knows the kind it
+        wants gives the kinds themselves)."""
+        wanted = kinds if isinstance(kinds, Mapping) else dict.fromkeys(kinds, 1.0)
+        candidates = self.signals.candidates(query, hits, named)
+        scores = self.model.rank(candidates, wanted)
+        out = [replace(q, score=round(float(v), 6))
+               for q, v in zip(candidates.quotes, scores, strict=True)]
         out.sort(key=lambda q: (-q.score, q.hit.rank, q.position))
         return out
 

@@ -1,10 +1,8 @@
-"""Kinds of question: what a student asks about, read from the question's words, and where
-the career documents answer it (the section headings they share: "Entry-Level Positions",
-"Key Skills Required", "Switching Careers" ...).
-
-Rules, not a model: each kind has the words that ask for it and the heading fragments of the
-sections that hold it (the table is ``aspects``). A question may match several
-kinds; the first in ``PRIORITY`` names it, and the sections of all of them count as on topic.
+"""Where the career documents answer each kind of question (the section headings they share:
+"Entry-Level Positions", "Key Skills Required", "Switching Careers" ..., the table is
+``aspects``), and what a question's words say plainly: small talk, a question of time, two
+careers set side by side, the places it names, what a student says about themselves. Which
+kinds a question asks is learned (``model.KindModel``), not read from these words.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from advisor.answer.aspects import ASPECTS, PRIORITY, words
+from advisor.answer.aspects import ASPECTS, words
 from advisor.text import typed_sentences
 
 _COMPARE = words(
@@ -25,12 +23,6 @@ _FIT_ASK = re.compile(
     r"\bwhat (?:should|could|can|would) i (?:become|do|be|look at|choose|pick|study|go for)\b|"
     r"\b(?:jobs?|careers?|roles?) (?:for|suited to) (?:me|someone|a person)\b|"
     r"\bwhat (?:job|career|role) is (?:that|this|it)\b",
-    re.I,
-)
-_FIT_SELF = re.compile(
-    r"\bi(?:'m| am)? (?:really |also |quite )?(?:like|love|enjoy|prefer|am good at|'m good at|"
-    r"good at|curious|fascinated|interested|passionate|keen|into)\b|\bmy (?:hobby|hobbies|"
-    r"strengths?|interests?)\b|\bi(?:'m| am) (?:good|great|strong) (?:at|with|in)\b",
     re.I,
 )
 _SMALLTALK_PART = (
@@ -63,11 +55,6 @@ def smalltalk(question: str) -> str | None:
     return "about"
 
 
-def aspects_of(question: str) -> list[str]:
-    """Every kind whose words the question uses, in ``PRIORITY`` order."""
-    return [kind for kind in PRIORITY if ASPECTS[kind].words.search(question)]
-
-
 #: "How long does it take to become ...?", "how many years ...": a question of time.
 _DURATION = re.compile(
     r"\bhow long\b|\bhow many (?:years|months|weeks)\b|\bhow (?:quickly|fast|soon)\b", re.I
@@ -79,13 +66,6 @@ SPAN = re.compile(r"\b\d+(?:\s*(?:-|–|to)\s*\d+)?\+?\s*(?:years?|months?|weeks
 def asks_duration(question: str) -> bool:
     """A question about how long something takes."""
     return bool(_DURATION.search(question))
-
-
-def is_fit(question: str, named_careers: int) -> bool:
-    """A student describing themselves and asking which career would suit them."""
-    if not _FIT_ASK.search(question):
-        return False
-    return bool(_FIT_SELF.search(question)) or named_careers == 0
 
 
 def is_compare(question: str, named_careers: Sequence[str]) -> bool:

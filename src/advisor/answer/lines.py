@@ -1,5 +1,5 @@
-"""The lead's lines: the best sentence and a close runner-up from another line (a bullet is one
-piece of advice), each with its line's head, then the rest of their lines while they fit."""
+"""The lead's sentences: the best ones by the ranker's score that fit in the lead's length,
+grouped by the line (bullet) they stand on; and a transition item's line with its head."""
 
 from __future__ import annotations
 
@@ -12,25 +12,32 @@ from advisor.text import content_stems
 
 
 def lead(ranked: Sequence[Quote], question: str, s: ComposeSettings) -> list[Quote]:
-    """The best sentence and a close runner-up from another line, each with its line's head
-    (a bullet is one piece of advice: its label, what its sentences refer back to), then
-    the other sentences of those lines while a line stays within ``line_chars`` and the
-    lead within ``lead_chars``; long sentences cut to the clauses that answer."""
+    """Up to ``lead_sentences`` of the best sentences, long ones cut to the clauses that answer,
+    while they fit in ``lead_chars`` together and score within ``second_margin`` of the best
+    (the best always stands; the same sentence from an overlapping passage once). Shown line by
+    line in the order of each line's best, in the document's order within a line."""
     asked = set(content_stems(question))
-    best = ranked[0]
-    tops = [best]
-    for other in ranked:
-        if len(tops) >= s.lines or best.score - other.score > s.second_margin:
+    chosen: list[Quote] = []
+    used = 0
+    for q in ranked:
+        if len(chosen) >= s.lead_sentences or ranked[0].score - q.score > s.second_margin:
             break
-        if all(line_key(other) != line_key(q) for q in tops):
-            tops.append(other)
-    lines: dict[tuple[str, int], list[Quote]] = {}
-    for top in tops:
-        core = line_head(top, ranked, s.line_chars, asked, s)
-        if top is best or _chars(lines.values()) + _chars([core]) <= s.lead_chars:
-            lines[line_key(top)] = core
-    fill(lines, ranked, s.lead_chars, asked, s)
-    return [q for line in lines.values() for q in sorted(line, key=lambda q: q.position)]
+        if any(q.text == c.text or same_sentence(q, c) for c in chosen):
+            continue
+        q = _cut(q, s.trim_chars, asked)
+        if chosen and used + len(q.text) > s.lead_chars:
+            continue
+        chosen.append(q)
+        used += len(q.text)
+    by_line: dict[tuple[str, int], list[Quote]] = {}
+    for q in chosen:
+        by_line.setdefault(line_key(q), []).append(q)
+    return [q for line in by_line.values() for q in sorted(line, key=lambda q: q.position)]
+
+
+def same_sentence(a: Quote, b: Quote) -> bool:
+    """The same sentence of the same passage (its cut and uncut text alike)."""
+    return a.hit.chunk.chunk_id == b.hit.chunk.chunk_id and a.position == b.position
 
 
 def line_of(best: Quote, ranked: Sequence[Quote], room: int, asked: set[str],

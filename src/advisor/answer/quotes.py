@@ -34,7 +34,8 @@ class Composition:
     details: tuple[Quote, ...] = ()
     careers: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
-    preface: str = ""
+    preface: str = ""  # shown before the quotes ("These 3 careers ... fit what you describe:")
+    note: str = ""  # shown after them ("The documents give no salary figure for ...")
     hits: tuple[Hit, ...] = field(default=())  # cited passages in citation-number order
 
     @property

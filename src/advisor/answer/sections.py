@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from advisor.answer.aspects import ASPECTS, FOLLOW_UPS
+from advisor.answer.checks import verbs_in
 from advisor.answer.kinds import article, heading_match
 from advisor.retrieval import Retriever
 from advisor.text import passage_sentences
@@ -29,6 +30,7 @@ class Sections:
         self._lines: dict[str, list[tuple[str, int]]] = {}
         self._by_doc: tuple[int, dict[str, list[Chunk]]] = (0, {})
         self._kinds: dict[str, set[str]] = {}
+        self._verbs: tuple[int, frozenset[str]] = (0, frozenset())
 
     def lines(self, chunk: Chunk) -> list[tuple[str, int]]:
         """The bold label and line of each sentence of a chunk (positions as in key_sentences)."""
@@ -48,6 +50,14 @@ class Sections:
             self._by_doc = (id(index), by_doc)
             self._kinds = {}
         return self._by_doc[1].get(doc_id, [])
+
+    @property
+    def verbs(self) -> frozenset[str]:
+        """The words the documents use as verbs (``checks.verbs_in``), for the clause check."""
+        index = self.retriever.index
+        if self._verbs[0] != id(index):
+            self._verbs = (id(index), verbs_in([c.text for c in index.chunks]))
+        return self._verbs[1]
 
     def doc_kinds(self, doc_id: str) -> set[str]:
         """The kinds of question a document has sections for (pay: only with a figure)."""

@@ -4,7 +4,7 @@ another, pay (and the place it is for), and "which career fits me"."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -28,7 +28,7 @@ class Composing(Protocol):
     settings: ComposeSettings
     sections: Sections
 
-    def rank(self, query: Query, hits: Sequence[Hit], kinds: Sequence[str],
+    def rank(self, query: Query, hits: Sequence[Hit], kinds: Mapping[str, float] | Sequence[str],
              named: Sequence[str]) -> list[Quote]:
         """Every quotable sentence of the passages, best answer first."""
         ...
@@ -140,26 +140,57 @@ def carry_over(composer: Composing, query: Query, lead: list[Quote],
 
 
 def pay_note(composer: Composing, query: Query, lead: Sequence[Quote],
-             named: Sequence[str]) -> str:
-    """Pay: say so when the documents give no figure, or none for the place asked about."""
+             named: Sequence[str]) -> tuple[list[Quote], str]:
+    """Pay: a lead without a money figure gets its career's best sentence with one. The
+    documents are said to give no figure only when no passage of that career's document holds
+    one, and none for a place only when the passages quoted name another place."""
+    lead = list(lead)
+    doc = named[0] if named else lead[0].hit.chunk.doc_id
+    if not composer.sections.is_career(doc):
+        return lead, ""  # an overview chapter (resources, transitions) has no pay of its own
+    career = composer.sections.name(doc)
     said = " ".join(q.text for q in lead)
-    career = composer.sections.name(named[0]) if named else ""
     if not MONEY.search(said):
-        return composer.prompts.render("pay_note.j2", career=career, place="", given=[])
+        if not any(MONEY.search(c.text) for c in composer.sections.chunks_of(doc)):
+            return lead, composer.prompts.render("pay_note.j2", career=career, place="",
+                                                 given=[])
+        figure = best_with(composer, query, doc, MONEY, "pay")
+        if figure is None:
+            return lead, ""
+        lead.append(figure)
+        said += " " + figure.text
     passage = " ".join(q.hit.chunk.text for q in lead)
     asked = [p for p in places_in(query.question) if p not in places_in(passage)]
     if not asked:
-        return ""
-    return composer.prompts.render("pay_note.j2", career=career, place=asked[0],
-                                   given=places_in(said))
+        return lead, ""
+    return lead, composer.prompts.render("pay_note.j2", career=career, place=asked[0],
+                                         given=places_in(said))
 
 
-def duration_note(composer: Composing, lead: Sequence[Quote]) -> str:
-    """A question of time: say so when the lead gives no span of time (the documents give
-    paths and requirements, rarely durations)."""
+def duration_note(composer: Composing, query: Query, lead: Sequence[Quote],
+                  named: Sequence[str]) -> tuple[list[Quote], str]:
+    """A question of time: a lead without a span of time gets its career's best sentence with
+    one; the documents are said not to give one only when no passage of that document does
+    (they give paths and requirements, rarely durations)."""
+    lead = list(lead)
     if any(SPAN.search(q.text) for q in lead):
-        return ""
-    return composer.prompts.render("duration_note.j2")
+        return lead, ""
+    doc = named[0] if named else lead[0].hit.chunk.doc_id
+    span = best_with(composer, query, doc, SPAN, "education")
+    if span is not None:
+        return [*lead, span], ""
+    if any(SPAN.search(c.text) for c in composer.sections.chunks_of(doc)):
+        return lead, ""
+    return lead, composer.prompts.render("duration_note.j2")
+
+
+def best_with(composer: Composing, query: Query, doc: str, pattern: re.Pattern[str],
+              kind: str) -> Quote | None:
+    """The best-scoring quotable sentence of a document that matches ``pattern``."""
+    chunks = [c for c in composer.sections.chunks_of(doc) if pattern.search(c.text)]
+    hits = [Hit(c, 0.0, i) for i, c in enumerate(chunks, 1)]
+    ranked = composer.rank(query, hits, [kind], [doc]) if hits else []
+    return next((q for q in ranked if pattern.search(q.text)), None)
 
 
 def fit(composer: Composing, query: Query) -> Composition:

@@ -13,10 +13,12 @@ from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 
 from advisor.answer.checks import (
+    is_clause,
     leak_probes,
     leaks,
     repeats_question,
     support,
+    verbs_in,
 )
 from advisor.answer.quotes import Quote
 from advisor.config import WriterSettings
@@ -55,10 +57,13 @@ class LeadWriter:
         generator: Generator,
         prompts: PromptLibrary,
         settings: WriterSettings | None = None,
+        verbs: frozenset[str] | None = None,
     ) -> None:
         self.generator = generator
         self.prompts = prompts
         self.settings = settings or WriterSettings()
+        #: The words the documents use as verbs: a kept sentence must be a clause.
+        self.verbs = verbs_in(()) if verbs is None else verbs
         self.examples = list(prompts.data("lead_examples.yaml") or [])
         retries = (prompts.folder / "lead_retries.yaml").is_file()
         self.retries: list[dict[str, str]] = (
@@ -175,6 +180,10 @@ class LeadWriter:
         verdict = support(said, seen, question, min_share=self.settings.min_share, heading=heading)
         if not verdict.ok:
             return None, Dropped(said, verdict.reason)
+        if not is_clause(said, self.verbs):
+            # "Cloud Engineers with Cloud Engineering roles, focusing on ..." holds only the
+            # passage's words, but says nothing of them.
+            return None, Dropped(said, "not a clause: no verb")
         if goes_elsewhere(said, question, quotes):
             return None, Dropped(said, "another career than the one the passage leads to")
         # Restating the quote in fewer words is the model's job; a sentence that keeps nearly

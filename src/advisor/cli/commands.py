@@ -122,9 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from advisor.cli.answer_commands import add_parsers as add_answer_parsers
     from advisor.cli.eval_commands import add_parsers as add_eval_parsers
+    from advisor.cli.model_commands import add_parsers as add_model_parsers
 
     add_answer_parsers(add)
     add_eval_parsers(add, lambda argv: main(argv))
+    add_model_parsers(add)
 
     p = add("serve", cmd_serve, "run the web chat and the API (builds the index if missing)")
     p.add_argument("--host", help="address to bind (default: settings, 127.0.0.1)")

@@ -13,6 +13,9 @@ and written down with what produced them.
 - ``answer_cases.py`` answer benchmark cases (off-topic, fit) and evidence matching
 - ``answers.py``      answer benchmark: every case through ChatService -> answer figures
 - ``answer_diff.py``  eval-answers --diff: the cases that flipped, per figure
+- ``training.py``     the answer model learned from cases (advisor train-ranker): examples,
+                      the three models, folds grouped by document, their held-out figures
+- ``crossval.py``     eval-answers --cv: answers of each held-out fold, mean and spread
 
 ranx (and numba with it) is imported only when figures are computed. Exports the cases
 (``Case``, ``load_cases``), retrieval runs (``run_cases``, ``run_judged``, ``RunResult``,
@@ -22,10 +25,11 @@ ranx (and numba with it) is imported only when figures are computed. Exports the
 printing of ``advisor eval`` (``Evaluation``, ``report_evaluations``, ``print_saved``,
 ``encode_speed``, ``say``), and answer runs (``run_answers``, ``summarize``,
 ``write_case_report``, ``load_fit``, ``load_offtopic``, ``has_fit_cases``, ``lead_text``,
-``contains_evidence``, ``diff``, ``format_diff``); ``baseline`` is a module.
+``contains_evidence``, ``diff``, ``format_diff``); ``baseline``, ``training`` and ``crossval``
+are modules (scikit-learn and LightGBM are imported when a model is fitted).
 """
 
-from advisor.evals import baseline
+from advisor.evals import baseline, crossval, training
 from advisor.evals.answer_diff import diff, format_diff
 from advisor.evals.answers import (
     contains_evidence,
@@ -51,6 +55,8 @@ from advisor.evals.significance import (
 )
 
 __all__ = [
+    "crossval",
+    "training",
     "COMPARE_KEYS",
     "CORPUS",
     "JUDGED_COMPARE_KEYS",
