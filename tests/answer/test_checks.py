@@ -1,4 +1,5 @@
-"""The support check, citation cleaning, injection and leak checks (pure functions)."""
+"""The support and clause checks, citation cleaning, injection and leak checks (pure
+functions)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import pytest
 from advisor.answer.checks import (
     CitationFilter,
     clean_citations,
+    is_clause,
     is_injection,
     leak_probes,
     leaks,
     named_things,
     support,
+    verbs_in,
 )
 from advisor.text import cited_numbers
 
@@ -138,3 +141,38 @@ def test_injection_and_leaks():
     probes = leak_probes("Answer the question in one short, simple sentence, using only the text.")
     assert leaks("Sure: answer the question in one short, simple sentence!", probes)
     assert not leaks("Data engineers build pipelines.", probes)
+
+
+VERBS = verbs_in([
+    "Cloud Engineers can design networks. You should learn Terraform. They vary by company.",
+])
+
+
+@pytest.mark.parametrize("sentence", [
+    "Cloud Engineers with Cloud Engineering roles, focusing on cloud platform expertise and "
+    "cloud architecture.",  # the noun phrases of a passage, in a row (seen in the web chat)
+    "The CISSP and CEH certifications.",
+    "Strong SQL skills and data modeling experience.",
+    "A stepping stone to leadership.",
+])
+def test_a_run_of_noun_phrases_is_no_clause(sentence):
+    assert not is_clause(sentence, VERBS)
+
+
+@pytest.mark.parametrize("sentence", [
+    "IaC tools are recommended for a DevOps Engineer to learn.",  # be
+    "Data engineers use Airflow to schedule pipelines.",  # a plain verb
+    "Junior cloud engineers earn $70,000 to $95,000 a year in the US.",
+    "Salaries vary by location and company size.",  # a verb the documents use, -s dropped
+    "You should put your portfolio in projects.",
+    "Start with Python and SQL.",  # an instruction
+    "Cloud engineers design the networks of a company.",
+])
+def test_a_sentence_with_a_verb_is_a_clause(sentence):
+    assert is_clause(sentence, VERBS)
+
+
+def test_the_verbs_of_the_documents_leave_out_function_words_and_adverbs():
+    verbs = verbs_in(["They often work late. You can easily learn it. We will be there."])
+    assert {"work", "learn"} <= verbs
+    assert not {"often", "easily", "be", "will"} & verbs

@@ -30,3 +30,26 @@ def test_the_move_the_question_asks_for_and_passages_that_lead_nowhere_pass():
     assert not goes_elsewhere("To become a sysadmin, learn server OS skills.", question,
                               quotes("To Systems Administrator"))
     assert not goes_elsewhere("Beekeepers can become teachers.", "anything", quotes("Skills"))
+
+
+def test_a_model_sentence_without_a_verb_is_dropped():
+    from advisor.answer.writer import LeadWriter
+    from advisor.llm import PromptLibrary
+
+    class Silent:
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+    text = "Cloud Engineers design cloud platforms and the networks of a company in AWS."
+    passage = Chunk("8-Cloud_Engineer#1", "8-Cloud_Engineer", "Cloud Engineer",
+                    ("Role Definition",), text, 0, len(text), len(text.split()))
+    lead = [Quote(Hit(passage, 1.0, 1), text, 0, 1.0, "", 0, number=1)]
+    writer = LeadWriter(generator=Silent(), prompts=PromptLibrary(),  # type: ignore[arg-type]
+                        verbs=frozenset({"design"}))
+    question = "What is the job like?"
+    kept, dropped = writer.judge("Cloud Engineers with cloud platforms and networks in AWS.",
+                                 question, lead)
+    assert kept is None and dropped is not None and dropped.reason == "not a clause: no verb"
+    said = "Cloud Engineers design networks for a company, in AWS."
+    kept, dropped = writer.judge(said, question, lead)
+    assert kept == f"{said} [1]" and dropped is None

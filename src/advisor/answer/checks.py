@@ -19,6 +19,7 @@ from advisor.errors import InputError
 from advisor.text import (
     CITATION,
     FUNCTION_WORDS,
+    KEY_TERM_STOPWORDS,
     content_stems,
     fold_space,
     numbers,
@@ -77,7 +78,8 @@ def verbs_in(texts: Sequence[str]) -> frozenset[str]:
     adverbs left out: the lexicon ``is_clause`` reads a sentence's verb from."""
     found = {m.group(1).lower() for text in texts for m in _VERB_SLOT.finditer(text)}
     return frozenset(w for w in found | PLAIN_VERBS
-                     if w not in FUNCTION_WORDS and not w.endswith("ly") and w not in _NOUN_SLOT)
+                     if w not in FUNCTION_WORDS and w not in KEY_TERM_STOPWORDS
+                     and not w.endswith("ly") and w not in _NOUN_SLOT)
 
 
 def is_clause(sentence: str, verbs: frozenset[str]) -> bool:
