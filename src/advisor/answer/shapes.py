@@ -45,8 +45,6 @@ class Composing(Protocol):
 
 _SELF_ROLE = re.compile(r"\bi(?:'m| am) (?:an? |in )|\bi work (?:as|in|on)\b|\bas an? |\bfrom\b",
                         re.I)
-_BECOME = re.compile(r"\b(?:become|be an?|go|move|get|want|switch|transition|pivot)\b", re.I)
-_BECOME_OTHER = re.compile(r"\bbecom(?:e|ing)\b", re.I)
 _MOVES = re.compile(r"s?\s+(?:\w+\s+)?(?:becom|switch|transition|pivot|retrain|mov\w+ (?:in)?to\b)",
                     re.I)
 #: Sections that describe other careers or reading, not what this job is like.
@@ -56,23 +54,21 @@ NOT_ABOUT_THE_JOB = ("switching careers", "transition", "transferable", "future 
 def transition_pair(
     query: Query, named: Sequence[str], kinds: Sequence[str]
 ) -> tuple[str | None, str | None] | None:
-    """(source, target) careers of a question about switching careers, either unknown; None
-    for a question that is not about a switch."""
+    """(source, target) careers of a question about switching careers (the kind model says
+    so), either unknown; None for a question that is not about a switch."""
+    if "transition" not in kinds:
+        return None
     q = query.question
-    if len(named) >= 2 and ("transition" in kinds or (_SELF_ROLE.search(q) and _BECOME.search(q))):
+    if len(named) >= 2:
         return named[0], named[-1]
     if not named:
-        return (None, None) if "transition" in kinds else None
+        return None, None
     first = query.careers[0]
     at = first.position
     # The source is the career the student is ("I'm a ...") or the one that moves ("can a
-    # support engineer become ...").
+    # support engineer become ..."); else the one named is where the switch leads.
     moves = _MOVES.match(q[at + len(first.alias):])
     own = bool(_SELF_ROLE.search(q[:at][-25:]) or moves) and not query.inherited
-    if "transition" not in kinds:
-        # "I'm a QA engineer hoping to become a UX designer": a switch to a job the corpus
-        # may not describe.
-        return (named[0], None) if own and _BECOME_OTHER.search(q[at:]) else None
     return (named[0], None) if own else (None, named[0])
 
 
