@@ -8,7 +8,7 @@ SHARED_CORPUS := ../shared/corpus/career_paths
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install corpus index lint bench baseline clean lock
+.PHONY: run test install corpus index lint bench baseline ranker clean lock
 
 install: $(VENV)/.stamp-install
 
@@ -65,6 +65,15 @@ lock: $(VENV)/.stamp-install
 
 bench: index
 	$(PY) bench/retrieval_bench.py
+
+# The answer model (src/advisor/answer/model.json) learned again from the case files, with its
+# manifest's 5-fold cross-validated figures (~90 s; deterministic: the same file twice).
+BENCH := ../shared/bench
+ranker: index
+	$(ADVISOR) train-ranker $(BENCH)/train_questions.jsonl $(BENCH)/dev_questions.jsonl \
+	    $(BENCH)/train_conversations.jsonl $(BENCH)/dev_conversations.jsonl \
+	    bench/paraphrases.jsonl --fit $(BENCH)/dev_fit.jsonl --fit bench/fit_paraphrases.jsonl \
+	    --offtopic $(BENCH)/offtopic_dev.jsonl
 
 # Every figure of evals/baseline.json again, each by the command recorded beside it.
 baseline: index

@@ -83,9 +83,11 @@ class ChatService:
         if history and follows is None and not self.retriever.careers.find(question):
             # A turn the documents do not cover alone cannot start a new subject: it would be
             # refused ("should I hold out for a higher salary?" after a career's pay).
-            coverage = self.retriever.similarity(question)
+            vector = self.composer.signals.vector(question)
+            coverage = self.retriever.similarity(question, vector)
+            kinds = self.model.kinds.probabilities(question, vector)
             follows = (coverage < self.settings.refusal_threshold
-                       or self.model.follow_up.probability(question, coverage) >= 0.5)
+                       or self.model.follow_up.probability(question, coverage, kinds) >= 0.5)
         subject = self.subject_of(history) if history and follows else None
         k = max(self.settings.top_k, self.composer.settings.pool)
         return self.retriever.search(question, k=k, history=history, follows=follows,

@@ -91,7 +91,9 @@ class Composer:
         duration = asks_duration(query.question)
         if duration and not kinds:
             kinds.append("education")  # "how long to become one?": the path there, its studies
-        if probabilities.get(FIT, 0.0) >= s.kind_threshold:
+        if not query.inherited and probabilities.get(FIT, 0.0) >= s.kind_threshold:
+            # (In a conversation about a career, "which move would suit me?" asks among that
+            # career's paths, not which career fits.)
             return self.finish(shapes.fit(self, query), query, kinds)
         pair = shapes.transition_pair(query, named, kinds)
         if pair is None and is_compare(query.question, named):

@@ -139,13 +139,21 @@ def kind_probabilities(model: KindModel, question: str, vector: Any, before: str
     return {k: v if k == FIT else max(v, earlier.get(k, 0.0)) for k, v in p.items()}
 
 
-def back_signals(question: str, coverage: float) -> list[float]:
-    """Signals of a turn that refers back: a pointing word, its length in words, and how well
-    the documents cover it alone (its best cosine to a passage or sentence: a question that
-    stands on its own finds its answer)."""
+#: Kinds that are about one career (a question of these that names none means one).
+CAREER_KINDS = ("pay", "certifications", "transition", "portfolio", "specializations",
+                "progression", "education", "entry", "skills", "work")
+
+
+def back_signals(question: str, coverage: float, kinds: Mapping[str, float]) -> list[float]:
+    """Signals of a turn that refers back: a pointing word, its length in words, how well the
+    documents cover it alone (its best cosine to a passage or sentence: a question that stands
+    on its own finds its answer), and how surely it asks about an aspect of one career
+    ("what kind of entry-level jobs should I apply for?" without a career means the one
+    spoken of)."""
     words = question.split()
     return [float(bool(_BACK.search(question))), math.log(1 + len(words)),
-            float(question.rstrip().endswith("?")), coverage]
+            float(question.rstrip().endswith("?")), coverage,
+            max(kinds.get(k, 0.0) for k in CAREER_KINDS)]
 
 
 @dataclass(frozen=True)
@@ -155,10 +163,11 @@ class FollowUpModel:
     words: WordsVectorizer
     model: Logistic  # over [words; back_signals]
 
-    def probability(self, question: str, coverage: float) -> float:
-        """The probability that the turn refers back (``coverage``: its best cosine alone)."""
+    def probability(self, question: str, coverage: float, kinds: Mapping[str, float]) -> float:
+        """The probability that the turn refers back (``coverage``: its best cosine alone;
+        ``kinds``: the kind model's probabilities for its own words)."""
         x = self.words.transform([question])
-        signals = np.asarray([back_signals(question, coverage)])
+        signals = np.asarray([back_signals(question, coverage, kinds)])
         return float(self.model.probabilities(x, signals)[0, 0])
 
 

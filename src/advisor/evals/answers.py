@@ -145,6 +145,7 @@ def case_record(result: AnswerResult) -> dict[str, object]:
     return {
         "id": result.case_id,
         "question": a.question,
+        "query": a.query,  # what was searched: a follow-up joins the turn before it
         "answerable": result.answerable,
         "kind": a.kind,
         "evidence_in_answer": result.evidence_in_answer,

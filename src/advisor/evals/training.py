@@ -170,18 +170,20 @@ def fit_kinds(examples: Sequence[Example], *, embedding: bool = True) -> KindMod
     return KindModel(words, Logistic(KIND_LABELS, coef[:, :n], coef[:, n:], intercept))
 
 
-def fit_follow_up(examples: Sequence[Example]) -> FollowUpModel:
-    """A logistic regression over a turn's words and its pointing signals."""
+def fit_follow_up(examples: Sequence[Example],
+                  own_kinds: Sequence[Mapping[str, float]]) -> FollowUpModel:
+    """A logistic regression over a turn's words and its pointing signals (``own_kinds``: each
+    example's kind probabilities from its own words, out of fold)."""
     from sklearn.linear_model import LogisticRegression
 
-    turns = [e for e in examples if e.follows is not None]
-    texts = [e.question for e in turns]
+    turns = [(e, p) for e, p in zip(examples, own_kinds, strict=True) if e.follows is not None]
+    texts = [e.question for e, _ in turns]
     impl = vectorizer().fit(texts)
     words = WordsVectorizer({t: int(i) for t, i in sorted(impl.vocabulary_.items())},
                             [float(v) for v in impl.idf_])
     x_words = words.transform(texts)
-    signals = np.asarray([back_signals(e.question, e.coverage) for e in turns])
-    y = np.array([bool(e.follows) for e in turns], dtype=int)
+    signals = np.asarray([back_signals(e.question, e.coverage, p) for e, p in turns])
+    y = np.array([bool(e.follows) for e, _ in turns], dtype=int)
     model = LogisticRegression(C=FOLLOW_C, max_iter=5000, class_weight="balanced").fit(
         np.hstack([x_words, signals]), y)
     n = x_words.shape[1]
@@ -189,18 +191,22 @@ def fit_follow_up(examples: Sequence[Example]) -> FollowUpModel:
                                          model.intercept_))
 
 
-def out_of_fold_kinds(examples: Sequence[Example], k: int = 5, *,
-                      embedding: bool = True) -> list[dict[str, float]]:
-    """Each example's kind probabilities from a kind model that did not see its fold."""
+def out_of_fold_kinds(examples: Sequence[Example], k: int = 5, *, embedding: bool = True,
+                      ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Each example's kind probabilities from a kind model that did not see its fold: as the
+    composer reads them (a follow-up of no kind of its own with the turn before's), and from
+    its own words alone (as the follow-up decision reads them)."""
     fold_ids = folds(examples, k)
-    out: list[dict[str, float]] = [{} for _ in examples]
+    composed: list[dict[str, float]] = [{} for _ in examples]
+    own: list[dict[str, float]] = [{} for _ in examples]
     for f in sorted(set(fold_ids)):
         model = fit_kinds([e for e, i in zip(examples, fold_ids, strict=True) if i != f],
                           embedding=embedding)
         for n, (e, i) in enumerate(zip(examples, fold_ids, strict=True)):
             if i == f:
-                out[n] = probabilities(model, e)
-    return out
+                composed[n] = probabilities(model, e)
+                own[n] = model.probabilities(e.question, e.vector)
+    return composed, own
 
 
 def fit_ranker(examples: Sequence[Example], kinds: Sequence[Mapping[str, float]]) -> SentenceRanker:
@@ -226,8 +232,9 @@ def train(examples: Sequence[Example], manifest: Mapping[str, Any] | None = None
     """The three models from these examples (``embedding``: the kind model reads the
     question's embedding as well as its words)."""
     kinds = fit_kinds(examples, embedding=embedding)
-    follow = fit_follow_up(examples)
-    ranker = fit_ranker(examples, out_of_fold_kinds(examples, embedding=embedding))
+    composed, own = out_of_fold_kinds(examples, embedding=embedding)
+    follow = fit_follow_up(examples, own)
+    ranker = fit_ranker(examples, composed)
     return AnswerModel(kinds, follow, ranker, dict(manifest or {}))
 
 
@@ -261,7 +268,8 @@ def held_out_figures(model: AnswerModel, held: Sequence[Example]) -> dict[str, f
         if e.kinds:
             kind_ok.append(max(p, key=lambda kind: p[kind]) in e.kinds)
         if e.follows is not None:
-            said = model.follow_up.probability(e.question, e.coverage) >= 0.5
+            own = model.kinds.probabilities(e.question, e.vector)
+            said = model.follow_up.probability(e.question, e.coverage, own) >= 0.5
             follow_ok.append(said == e.follows)
         if e.candidates is not None and len(e.candidates) and e.labels.any():
             order = np.argsort(-model.rank(e.candidates, p), kind="stable")
