@@ -31,8 +31,9 @@ FULL_ROWS = Candidates.rows
 
 
 def without(group: str | None) -> None:
-    """Make every feature matrix hold the group's columns at zero (None: none)."""
-    columns = [FEATURES.index(n) for n in GROUPS[group]] if group else []
+    """Make every feature matrix hold the group's columns at zero ("a+b": both; None: none)."""
+    columns = [FEATURES.index(n) for g in (group.split("+") if group else [])
+               for n in GROUPS[g]]
 
     def rows(self: Candidates, kinds: Mapping[str, float]) -> np.ndarray:
         out = FULL_ROWS(self, kinds)
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", type=Path, action="append", default=[])
     parser.add_argument("--offtopic", type=Path, action="append", default=[])
     parser.add_argument("--cv", type=int, default=5, help="folds, grouped by document")
-    parser.add_argument("--groups", help="comma-separated groups (default: all)")
+    parser.add_argument("--groups", help="comma-separated groups (default: all); a+b leaves "
+                        "out both at once")
     args = parser.parse_args(argv)
     groups = args.groups.split(",") if args.groups else list(GROUPS)
     settings = Settings()

@@ -92,7 +92,8 @@ class Logistic:
         """Weights rounded to 3 decimals, the words' to 2 (a word's TF-IDF weight is at most 1:
         what the rounding moves a logit by is a few hundredths), as [column, weight] pairs
         without zeros."""
-        sparse = [[[int(j), w] for j, w in enumerate(_rounded(row, 2)) if w] for row in self.words]
+        sparse = [[[int(j), w] for j, w in enumerate(_rounded(row, 2)) if abs(w) >= PRUNE]
+                  for row in self.words]
         return {"labels": list(self.labels), "columns": int(self.words.shape[1]),
                 "words": sparse, "dense": [_rounded(row) for row in self.dense],
                 "intercept": _rounded(self.intercept)}
@@ -263,6 +264,12 @@ def _words(raw: Mapping[str, Any]) -> WordsVectorizer:
     return WordsVectorizer({str(k): int(v) for k, v in raw["vocabulary"].items()},
                            [float(v) for v in raw["idf"]])
 
+
+#: A word weight below this is left out of the file: a question holds about ten words of TF-IDF
+#: weight 0.3, so the small ones move a logit by hundredths. Swept under 5-fold CV
+#: (evidence_in_lead questions / conversations): 0 -> 0.697 / 0.615, 0.03 -> the same,
+#: 0.1 -> 0.699 / 0.615, 0.2 -> 0.699 / 0.604; the file 660 -> 629 -> 520 -> 459 kB.
+PRUNE = 0.1
 
 #: A JSON array of numbers (or of arrays of numbers) as ``json.dumps(indent=1)`` spreads it.
 _NUMBERS = re.compile(r"\[[\s\d.,eE+\-\[\]]*\]")

@@ -235,7 +235,9 @@ def train(examples: Sequence[Example], manifest: Mapping[str, Any] | None = None
     composed, own = out_of_fold_kinds(examples, embedding=embedding)
     follow = fit_follow_up(examples, own)
     ranker = fit_ranker(examples, composed)
-    return AnswerModel(kinds, follow, ranker, dict(manifest or {}))
+    model = AnswerModel(kinds, follow, ranker, dict(manifest or {}))
+    # As written to its file (weights rounded): what cross-validation measures is what ships.
+    return AnswerModel.from_json(model.to_json())
 
 
 # ---------------------------------------------------------------- cross-validation
