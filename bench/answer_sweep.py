@@ -19,12 +19,11 @@ import argparse
 import itertools
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from advisor.answer import ComposeSettings
 from advisor.config import Settings
-from advisor.evals import crossval, has_fit_cases, load_cases, load_fit, load_offtopic
+from advisor.evals import crossval, training
 from advisor.wiring import chat_service_for, configure_runtime
 
 
@@ -46,9 +45,7 @@ def cell(figures: dict[str, Any], group: str, name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", type=Path, nargs="+", help="case files of the pool")
-    parser.add_argument("--fit", type=Path, action="append", default=[])
-    parser.add_argument("--offtopic", type=Path, action="append", default=[])
+    training.pool_arguments(parser)
     parser.add_argument("--cv", type=int, default=5, help="folds, grouped by document")
     parser.add_argument("--grid", action="append", default=[], help="name=v1,v2,...")
     args = parser.parse_args(argv)
@@ -60,10 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         grid[name] = [value(v) for v in values.split(",")]
     settings = Settings()
     configure_runtime(settings)
-    cases = [(p.stem, c) for p in args.cases if not has_fit_cases(p) for c in load_cases(p)]
-    fit = [f for p in [*args.fit, *(p for p in args.cases if has_fit_cases(p))]
-           for f in load_fit(p)]
-    offtopic = [q for p in args.offtopic for q in load_offtopic(p)]
+    pool = training.load_pool(args.cases, args.fit, args.offtopic)
+    cases, fit, offtopic = pool.cases, pool.fit, pool.offtopic
     base = chat_service_for(settings, with_model=False)
     names = list(grid)
     head = [*names, "questions lead", "answer", "conversations lead", "answer", "chars p50",

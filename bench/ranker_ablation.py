@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from advisor.answer import FEATURES, GROUPS, Candidates
 from advisor.config import Settings
-from advisor.evals import crossval, has_fit_cases, load_cases, load_fit, load_offtopic, training
+from advisor.evals import crossval, training
 from advisor.wiring import chat_service_for, configure_runtime
 
 FULL_ROWS = Candidates.rows
@@ -45,9 +44,7 @@ def without(group: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", type=Path, nargs="+", help="case files of the pool")
-    parser.add_argument("--fit", type=Path, action="append", default=[])
-    parser.add_argument("--offtopic", type=Path, action="append", default=[])
+    training.pool_arguments(parser)
     parser.add_argument("--cv", type=int, default=5, help="folds, grouped by document")
     parser.add_argument("--groups", help="comma-separated groups (default: all); a+b leaves "
                         "out both at once")
@@ -55,10 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     groups = args.groups.split(",") if args.groups else list(GROUPS)
     settings = Settings()
     configure_runtime(settings)
-    cases = [(p.stem, c) for p in args.cases if not has_fit_cases(p) for c in load_cases(p)]
-    fit = [f for p in [*args.fit, *(p for p in args.cases if has_fit_cases(p))]
-           for f in load_fit(p)]
-    offtopic = [q for p in args.offtopic for q in load_offtopic(p)]
+    pool = training.load_pool(args.cases, args.fit, args.offtopic)
+    cases, fit, offtopic = pool.cases, pool.fit, pool.offtopic
     service = chat_service_for(settings, with_model=False)
     examples = training.collect(service, cases, fit, offtopic)
     print("| without | questions: evidence_in_lead | change | conversations | change |")

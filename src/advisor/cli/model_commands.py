@@ -9,7 +9,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +19,6 @@ from advisor.evals import say
 Handler = Callable[[argparse.Namespace], int]
 #: The model file ``train-ranker`` writes by default: the one the package ships.
 PACKAGE_MODEL = Path(__file__).resolve().parents[1] / "answer" / "model.json"
-
-
-def _pool(paths: Sequence[Path], fit_paths: Sequence[Path],
-          offtopic_paths: Sequence[Path]) -> tuple[list[Any], list[Any], list[str]]:
-    """(file stem, case) pairs, fit cases and off-topic questions of the files given."""
-    from advisor.evals import has_fit_cases, load_cases, load_fit, load_offtopic
-
-    cases, fit, offtopic = [], [], []
-    for path in paths:
-        if has_fit_cases(path):
-            fit += load_fit(path)
-        else:
-            cases += [(path.stem, c) for c in load_cases(path)]
-    for path in fit_paths:
-        fit += load_fit(path)
-    for path in offtopic_paths:
-        offtopic += load_offtopic(path)
-    return cases, fit, offtopic
 
 
 def _service(args: argparse.Namespace, *, with_model: bool) -> Any:
@@ -57,7 +39,8 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
     from advisor.evals import training
 
     started = time.perf_counter()
-    cases, fit, offtopic = _pool(args.cases, args.fit, args.offtopic)
+    pool = training.load_pool(args.cases, args.fit, args.offtopic)
+    cases, fit, offtopic = pool.cases, pool.fit, pool.offtopic
     if not cases:
         raise AdvisorError("give the case files to learn from")
     service = _service(args, with_model=False)
@@ -92,10 +75,11 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
 
 def cmd_cross_validate(args: argparse.Namespace) -> int:
     """eval-answers --cv K: answer figures of each held-out fold, their mean and spread."""
-    from advisor.evals import crossval
+    from advisor.evals import crossval, training
 
-    cases, fit, offtopic = _pool([args.cases, *args.pool], [args.fit] if args.fit else [],
-                                 [args.offtopic] if args.offtopic else [])
+    pool = training.load_pool([args.cases, *args.pool], [args.fit] if args.fit else [],
+                              [args.offtopic] if args.offtopic else [])
+    cases, fit, offtopic = pool.cases, pool.fit, pool.offtopic
     service = _service(args, with_model=args.mode != "extractive")
 
     def progress(fold: int, figures: dict[str, Any]) -> None:
@@ -131,12 +115,9 @@ def add_parsers(add: Callable[[str, Handler, str], argparse.ArgumentParser]) -> 
     """The parser of ``train-ranker``."""
     p = add("train-ranker", cmd_train_ranker,
             "rebuild the answer model (kinds, follow-ups, sentence ranker) from case files")
-    p.add_argument("cases", type=Path, nargs="+",
-                   help="JSONL case files (questions, conversations; fit cases are told apart)")
-    p.add_argument("--fit", type=Path, action="append", default=[],
-                   help='JSONL of "which career fits me" cases (repeatable)')
-    p.add_argument("--offtopic", type=Path, action="append", default=[],
-                   help="JSONL of questions the documents miss (repeatable)")
+    from advisor.evals import training
+
+    training.pool_arguments(p)
     p.add_argument("--out", type=Path, default=PACKAGE_MODEL, help="default: the package's")
     p.add_argument("--cv", type=int, default=5,
                    help="folds of the cross-validated figures in the manifest (0: none)")

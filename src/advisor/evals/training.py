@@ -16,6 +16,7 @@ Folds are grouped by document, so that no document's cases are both trained on a
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import math
 from collections import Counter
@@ -38,8 +39,14 @@ from advisor.answer.model import (
     kind_probabilities,
     vectorizer,
 )
-from advisor.evals.answer_cases import FitCase, contains_evidence
-from advisor.evals.cases import Case
+from advisor.evals.answer_cases import (
+    FitCase,
+    contains_evidence,
+    has_fit_cases,
+    load_fit,
+    load_offtopic,
+)
+from advisor.evals.cases import Case, load_cases
 from advisor.text import fold
 
 #: The kind model's labels: the kinds of the sections, and "which career fits me".
@@ -76,6 +83,34 @@ class Example:
     coverage: float  # its best cosine to the documents, alone
     candidates: Candidates | None = None  # the sentences of its passages (answerable cases)
     labels: Any = None  # 1 where a candidate holds the evidence
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The cases to learn from: (file name, case) pairs, fit cases, off-topic questions."""
+
+    cases: list[tuple[str, Case]]
+    fit: list[FitCase]
+    offtopic: list[str]
+
+
+def load_pool(paths: Sequence[Path], fit: Sequence[Path] = (),
+              offtopic: Sequence[Path] = ()) -> Pool:
+    """The case files (a file of fit cases among them is told apart), fit and off-topic files."""
+    cases = [(p.stem, c) for p in paths if not has_fit_cases(p) for c in load_cases(p)]
+    fits = [f for p in [*fit, *(p for p in paths if has_fit_cases(p))] for f in load_fit(p)]
+    return Pool(cases, fits, [q for p in offtopic for q in load_offtopic(p)])
+
+
+def pool_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that name a pool: case files, ``--fit`` and ``--offtopic`` (repeatable)."""
+    parser.add_argument("cases", type=Path, nargs="+",
+                        help="JSONL case files (questions, conversations; fit cases are told "
+                        "apart)")
+    parser.add_argument("--fit", type=Path, action="append", default=[],
+                        help='JSONL of "which career fits me" cases (repeatable)')
+    parser.add_argument("--offtopic", type=Path, action="append", default=[],
+                        help="JSONL of questions the documents miss (repeatable)")
 
 
 def holds(sentence: str, evidence: Sequence[str]) -> bool:
