@@ -8,14 +8,13 @@ import pytest
 from advisor.answer.checks import (
     CitationFilter,
     clean_citations,
-    is_clause,
     is_injection,
     leak_probes,
     leaks,
     named_things,
     support,
-    verbs_in,
 )
+from advisor.answer.clauses import is_clause, verbs_in
 from advisor.text import cited_numbers
 
 SALARY = ("Data Engineer > Entry-Level Positions: In the US, starting salaries for Junior Data "

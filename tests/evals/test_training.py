@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from advisor.cli import main
-from advisor.evals import load_cases, training
+from advisor.evals import fitting, load_cases, training
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -67,5 +67,5 @@ def test_examples_folds_and_held_out_figures(make_service: Any) -> None:
     for e, f in zip(examples, folds, strict=True):
         by_doc.setdefault(e.group, set()).add(f)
     assert all(len(f) == 1 for f in by_doc.values())  # no document in two folds
-    figures = training.held_out_figures(training.train(examples, embedding=False), examples)
+    figures = fitting.held_out_figures(fitting.train(examples, embedding=False), examples)
     assert 0 < figures["ranker_top1"] <= figures["ranker_top2"] <= figures["ranker_top3"] <= 1

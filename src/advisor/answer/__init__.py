@@ -4,7 +4,8 @@
 - ``kinds.py``    places, spans of time, comparisons and heading matches, read from words
 - ``sections.py`` what the corpus holds by section: careers, kinds answered, line labels, verbs
 - ``quotes.py``   ``Quote`` and ``Composition`` records; cut a sentence to what answers
-- ``checks.py``   the support and clause checks of model sentences; citation, injection, leaks
+- ``checks.py``   the support check of model sentences; citation, injection and leak checks
+- ``clauses.py``  whether a model sentence is a clause (a verb the documents use)
 - ``features.py`` the signals of every candidate sentence that the sentence ranker weighs
 - ``model.py``    ``AnswerModel``, learned from cases: the kind model, the follow-up model and
                   the sentence ranker, read from ``model.json`` (``advisor train-ranker``)

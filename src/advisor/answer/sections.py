@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from advisor.answer.aspects import ASPECTS, FOLLOW_UPS
-from advisor.answer.checks import verbs_in
+from advisor.answer.clauses import verbs_in
 from advisor.answer.kinds import article, heading_match
 from advisor.retrieval import Retriever
 from advisor.text import passage_sentences

@@ -12,14 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 
-from advisor.answer.checks import (
-    is_clause,
-    leak_probes,
-    leaks,
-    repeats_question,
-    support,
-    verbs_in,
-)
+from advisor.answer.checks import leak_probes, leaks, repeats_question, support
+from advisor.answer.clauses import is_clause, verbs_in
 from advisor.answer.quotes import Quote
 from advisor.config import WriterSettings
 from advisor.errors import BusyError

@@ -36,7 +36,7 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
 
     from advisor.answer import FEATURES, GROUPS
     from advisor.answer.model import dump_model
-    from advisor.evals import training
+    from advisor.evals import fitting, training
 
     started = time.perf_counter()
     pool = training.load_pool(args.cases, args.fit, args.offtopic)
@@ -48,22 +48,22 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
     say(f"{len(examples)} examples from {len(args.cases) + len(args.fit) + len(args.offtopic)} "
         f"file(s) in {time.perf_counter() - started:.0f} s")
     embedding = args.kinds_from == "words+embedding"
-    figures = training.cross_validate(examples, args.cv, embedding=embedding) if args.cv else {}
+    figures = fitting.cross_validate(examples, args.cv, embedding=embedding) if args.cv else {}
     files = [*args.cases, *args.fit, *args.offtopic]
     manifest = {
         "command": "advisor train-ranker " + " ".join(_shown(p) for p in files),
         "cases": [{"path": _shown(p), "sha256": training.sha256_file(p)} for p in files],
         "counts": training.counts(examples),
         "features": {group: list(names) for group, names in GROUPS.items()},
-        "ranker": {k: v for k, v in training.RANKER_PARAMS.items() if k != "verbose"},
-        "kind_c": training.KIND_C,
+        "ranker": {k: v for k, v in fitting.RANKER_PARAMS.items() if k != "verbose"},
+        "kind_c": fitting.KIND_C,
         "kinds_from": args.kinds_from,
         "embedder": service.retriever.index.manifest.get("embedder", ""),
         "cv": {"folds": args.cv, "grouped_by": "document", **figures},
         "versions": {"lightgbm": lightgbm.__version__, "scikit-learn": sklearn.__version__,
                      "python": platform.python_version()},
     }
-    model = training.train(examples, manifest, embedding=embedding)
+    model = fitting.train(examples, manifest, embedding=embedding)
     assert model.ranker.features == FEATURES
     dump_model(model, args.out)
     say(f"answer model written to {args.out} in {time.perf_counter() - started:.0f} s")

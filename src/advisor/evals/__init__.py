@@ -13,8 +13,9 @@ and written down with what produced them.
 - ``answer_cases.py`` answer benchmark cases (off-topic, fit) and evidence matching
 - ``answers.py``      answer benchmark: every case through ChatService -> answer figures
 - ``answer_diff.py``  eval-answers --diff: the cases that flipped, per figure
-- ``training.py``     the answer model learned from cases (advisor train-ranker): examples,
-                      the three models, folds grouped by document, their held-out figures
+- ``training.py``     the answer model's examples from cases (advisor train-ranker): labels,
+                      folds grouped by document, the pool of case files
+- ``fitting.py``      the answer model's three parts fitted, and their held-out figures
 - ``crossval.py``     eval-answers --cv: answers of each held-out fold, mean and spread
 
 ranx (and numba with it) is imported only when figures are computed. Exports the cases
@@ -25,11 +26,11 @@ ranx (and numba with it) is imported only when figures are computed. Exports the
 printing of ``advisor eval`` (``Evaluation``, ``report_evaluations``, ``print_saved``,
 ``encode_speed``, ``say``), and answer runs (``run_answers``, ``summarize``,
 ``write_case_report``, ``load_fit``, ``load_offtopic``, ``has_fit_cases``, ``lead_text``,
-``contains_evidence``, ``diff``, ``format_diff``); ``baseline``, ``training`` and ``crossval``
-are modules (scikit-learn and LightGBM are imported when a model is fitted).
+``contains_evidence``, ``diff``, ``format_diff``); ``baseline``, ``training``, ``fitting`` and
+``crossval`` are modules (scikit-learn and LightGBM are imported when a model is fitted).
 """
 
-from advisor.evals import baseline, crossval, training
+from advisor.evals import baseline, crossval, fitting, training
 from advisor.evals.answer_diff import diff, format_diff
 from advisor.evals.answers import (
     contains_evidence,
@@ -56,6 +57,7 @@ from advisor.evals.significance import (
 
 __all__ = [
     "crossval",
+    "fitting",
     "training",
     "COMPARE_KEYS",
     "CORPUS",

@@ -15,7 +15,8 @@ from advisor.answer import AnswerModel, ChatService, Mode
 from advisor.evals.answer_cases import FitCase
 from advisor.evals.answers import AnswerResult, run_answers, summarize
 from advisor.evals.cases import Case
-from advisor.evals.training import Example, collect, folds, train
+from advisor.evals.fitting import train
+from advisor.evals.training import Example, collect, folds
 
 #: The groups each figure is reported for.
 QUESTIONS, CONVERSATIONS = "questions", "conversations"
