@@ -63,7 +63,8 @@ class WriterSettings(BaseModel):
         ge=0.0,
         le=1.0,
         description="A sentence the model writes stays only if its numbers and names appear in "
-        "the passage it cites and this share of its content words do (or come from the question).",
+        "the passage it cites and this share of its content words do (or frame a "
+        "wh-question).",
     )
     copy_overlap: float = Field(
         0.8,

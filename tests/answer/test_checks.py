@@ -175,3 +175,26 @@ def test_the_verbs_of_the_documents_leave_out_function_words_and_adverbs():
     verbs = verbs_in(["They often work late. You can easily learn it. We will be there."])
     assert {"work", "learn"} <= verbs
     assert not {"often", "easily", "be", "will"} & verbs
+
+
+def test_the_questions_words_restated_are_no_fact_of_the_passage():
+    # Seen on train_conversations (tc007): the student's own guess came back as the answer.
+    passage = ("Full Stack Developer > Entry-Level Positions: Writing code under supervision and "
+               "guidance. Assisting senior developers with more complex tasks.")
+    question = "would I be doing things on my own or with someone watching over me?"
+    verdict = support("A full stack developer works with someone watching over them. [1]",
+                      passage, question)
+    assert (verdict.ok, verdict.reason) == (False, "words not in the passage: watch")
+    assert support("Full stack developers write code under supervision. [1]", passage,
+                   question).ok
+
+
+@pytest.mark.parametrize("question, ok", [
+    ("Which books are recommended for software testers?", True),
+    ("Are these books recommended for software testers?", False),
+    ("ok, so is Lessons Learned in Software Testing recommended?", False),
+])
+def test_a_wh_questions_words_frame_the_answer_a_yes_no_questions_are_the_claim(question, ok):
+    passage = "Software Tester > Books: Lessons Learned in Software Testing (Kaner, Bach)."
+    sentence = "Lessons Learned in Software Testing is recommended for software testers. [1]"
+    assert support(sentence, passage, question).ok is ok

@@ -5,7 +5,9 @@ The support check is lexical on purpose. A sentence on the right topic that name
 certification or invents a book is close to its passage by cosine similarity; it is far by its
 words. So a model sentence stands only if its numbers and named things (certifications, tools,
 organisations, titles, books) appear in the passage it cites, nearly all of its content words
-do (or come from the question), and it adds no negation and no yes/no the passage does not make.
+do (or frame a wh-question; a yes/no question's words are the claim asked about, and the
+student's guess restated is no fact of the passage), and it adds no negation and no yes/no the
+passage does not make.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ _CLAIM = re.compile(
 #: A range of figures: "$70,000 to $95,000", "3-7", "between 2 and 5".
 _RANGE = re.compile(r"(\d[\d,.]*)\+?\s*(?:to|–|—|-|and)\s*[$£€]?(\d[\d,.]*)")
 _YES_NO = re.compile(r"^\W*(?:yes|no|nope|yeah|absolutely|definitely)\b", re.I)
+#: A yes/no or either/or question: a clause that opens with an auxiliary ("Do SDETs get paid
+#: more?", "..., can that go in my portfolio?", "would I be on my own or with someone watching?").
+_POLAR = re.compile(
+    r"(?:^|[.?!,;]\s+)(?:(?:and|so|ok|okay|but|then|also|well)[,\s]+)*"
+    r"(?:do|does|did|is|are|was|were|am|can|could|would|will|should|shall|has|have|had|may|"
+    r"might|must)\b", re.I)
 #: Plain words a restatement for a student may use that no passage needs to hold.
 PLAIN_WORDS = frozenset(
     """job jobs work works working role roles career careers people person someone student
@@ -147,7 +155,12 @@ def support(
     own = [s for s in stems if s not in asked and s not in plain]
     if not (numbers(said) or names or any(s in known for s in own)):
         return Verdict(False, "says nothing from the passage")
-    unknown = [s for s in stems if s not in known and s not in asked and s not in plain]
+    # A wh-question's words frame the answer ("Which books are recommended?": "X is
+    # recommended"). A yes/no question's words are the claim asked about: "a full stack
+    # developer works with someone watching over them" restates "... or with someone watching
+    # over me?" as the passage's answer, so there they count as the sentence's own.
+    framing = set() if _POLAR.search(question) else asked
+    unknown = [s for s in stems if s not in known and s not in framing and s not in plain]
     if stems and 1 - len(unknown) / len(stems) < min_share:
         return Verdict(False, f"words not in the passage: {', '.join(sorted(set(unknown)))}")
     return Verdict(True)
