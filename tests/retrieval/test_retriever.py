@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.config import RetrievalSettings
+from advisor.retrieval.query import career_preference
 from advisor.retrieval.retriever import STANDARD, Retriever
 
 
@@ -57,6 +58,20 @@ def test_aliases_name_a_career(words_retriever: Retriever, question: str, doc_id
 def test_two_careers_in_one_question(words_retriever: Retriever) -> None:
     query = words_retriever.condense("Should I become a glassblower or a beekeeper?")
     assert [c.doc_id for c in query.careers] == ["3-Glassblower", "2-Beekeeper"]
+
+
+def test_a_switch_between_two_careers_is_searched_as_one_unless_told_otherwise(
+        words_retriever: Retriever) -> None:
+    question = "Do I need to be a beekeeper to become a glassblower?"
+    query = words_retriever.condense(question)
+    # Its words speak of a move: the advice on it sits in the first career's document.
+    assert query.switch and query.text.endswith("(switching careers to Glassblower: skills "
+                                                 "and training needed)")
+    assert career_preference(query) == {"2-Beekeeper": 1.0, "3-Glassblower": 0.3}
+    # The chat's kind model says it asks no switch: searched as asked, both careers alike.
+    query = words_retriever.condense(question, switch=False)
+    assert not query.switch and query.text == question
+    assert career_preference(query) == {"2-Beekeeper": 1.0, "3-Glassblower": 1.0}
 
 
 def test_a_follow_up_inherits_the_career_of_the_conversation(words_retriever: Retriever) -> None:

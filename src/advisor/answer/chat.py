@@ -79,8 +79,16 @@ class ChatService:
         """The standalone query and its passages. A turn that names no career after others
         follows the conversation when the follow-up model says so, or when the documents do not
         cover it alone (``follows`` decides instead when given); it is then about the career
-        the previous answer was about."""
-        if history and follows is None and not self.retriever.careers.find(question):
+        the previous answer was about. A turn that names two careers and speaks of a move is
+        searched as a switch between them when the kind model says it asks about one ("do I
+        need to be a programmer to become a technical writer?" asks about the writer's
+        skills)."""
+        named = self.retriever.careers.find(question)
+        switch = None
+        if len(named) > 1 and switches(question):
+            kinds = self.model.kinds.probabilities(question, self.composer.signals.vector(question))
+            switch = kinds.get("transition", 0.0) >= self.composer.settings.kind_threshold
+        if history and follows is None and not named:
             # A turn the documents do not cover alone cannot start a new subject: it would be
             # refused ("should I hold out for a higher salary?" after a career's pay).
             vector = self.composer.signals.vector(question)
@@ -91,7 +99,7 @@ class ChatService:
         subject = self.subject_of(history) if history and follows else None
         k = max(self.settings.top_k, self.composer.settings.pool)
         return self.retriever.search(question, k=k, history=history, follows=follows,
-                                     subject=subject)
+                                     subject=subject, switch=switch)
 
     def subject_of(self, turns: Sequence[str]) -> str | None:
         """The career the answer to the last of these turns was about: the target of a switch

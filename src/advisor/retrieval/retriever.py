@@ -76,9 +76,11 @@ class Retriever:
         return any(score_list.needs_vector for score_list in self.lists(mode))
 
     def condense(self, question: str, history: Sequence[str] = (), *,
-                 follows: bool | None = None, subject: str | None = None) -> Query:
+                 follows: bool | None = None, subject: str | None = None,
+                 switch: bool | None = None) -> Query:
         """Make a follow-up standalone (``query.condense``)."""
-        return condense(self.careers, question, history, follows=follows, subject=subject)
+        return condense(self.careers, question, history, follows=follows, subject=subject,
+                        switch=switch)
 
     def with_vector(self, query: Query) -> Query:
         """The query with its embedding."""
@@ -94,10 +96,12 @@ class Retriever:
         doc_ids: Sequence[str] | None = None,
         follows: bool | None = None,
         subject: str | None = None,
+        switch: bool | None = None,
     ) -> tuple[Query, list[Hit]]:
         """The standalone query and the top-k hits; ``doc_ids`` keeps only those careers;
-        ``follows`` and ``subject`` as ``query.condense`` reads them."""
-        query = self.condense(question, history, follows=follows, subject=subject)
+        ``follows``, ``subject`` and ``switch`` as ``query.condense`` reads them."""
+        query = self.condense(question, history, follows=follows, subject=subject,
+                              switch=switch)
         if self.needs_vector(mode):
             query = self.with_vector(query)
         return query, self.rank(query, k=k, mode=mode, doc_ids=doc_ids)
