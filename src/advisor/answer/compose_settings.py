@@ -17,7 +17,7 @@ class ComposeSettings:
     kind_threshold: float = 0.5  # a kind whose probability reaches this is asked
     lead_sentences: int = 3  # the best sentences that fit in lead_chars make the lead
     lead_chars: int = 300  # ... (the first always stands)
-    second_margin: float = 1.0  # ... while they score within this of the best
+    second_margin: float = 0.6  # ... while they score within this of the best
     trim_chars: int = 300  # a lead sentence longer than this is cut to the clauses that answer
     line_chars: int = 400  # a transition's item: its line (bullet) up to this
     head_chars: int = 160  # ... those sentences before the best only this short together
