@@ -194,9 +194,10 @@ def cmd_export_beir(args: argparse.Namespace) -> int:
     retriever = retriever_for(settings)
 
     def standalone(case: Case) -> str:
-        # Only an inherited career changes the text: the rest the retriever redoes itself.
+        # A follow-up is searched together with the turn before it, career or not; a switch's
+        # rewrite the retriever redoes itself from the question.
         query = retriever.condense(case.question, case.history)
-        return str(query.text) if query.inherited else case.question
+        return case.question if query.switch else str(query.text)
 
     report = export_beir(
         args.out, chunks=retriever.index.chunks, cases=cases, standalone=standalone,
