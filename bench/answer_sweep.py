@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for combo in itertools.product(*grid.values()):
         compose: ComposeSettings = replace(base.composer.settings, **dict(zip(names, combo,
                                                                               strict=True)))
-        service = base.with_compose(compose)
+        service = base.replaced(compose=compose)
         if compose.pool not in splits:
             splits[compose.pool] = crossval.fold_models(service, cases, k=args.cv, fit=fit,
                                                offtopic=offtopic)

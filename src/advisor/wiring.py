@@ -163,19 +163,13 @@ def generator_for(settings: Settings) -> Generator:
 
 
 def reopen(service: ChatService, folder: Path, *, chunker: ChunkerSettings) -> ChatService:
-    """The same service over the index built in ``folder``: same embedder, settings, prompts
-    and model (a server swaps in a rebuilt index with it). Raises what ``load_index`` raises."""
+    """The same service over the index built in ``folder``: same embedder, settings, prompts,
+    language model and answer model (a server swaps in a rebuilt index with it). Raises what
+    ``load_index`` raises."""
     old = service.retriever
     index = load_index(folder.parent, folder.name, embedder=old.embedder, chunker=chunker)
-    return ChatService(
-        retriever=Retriever(
-            index=index, embedder=old.embedder, settings=old.settings, retrievers=old.retrievers
-        ),
-        prompts=service.prompts,
-        generator=service.generator,
-        settings=service.settings,
-        compose=service.composer.settings,
-    )
+    return service.replaced(retriever=Retriever(
+        index=index, embedder=old.embedder, settings=old.settings, retrievers=old.retrievers))
 
 
 def chat_service_for(

@@ -189,3 +189,17 @@ def test_sighup_reloads_a_running_advisor_serve(
         found = HTTP.post(url + "/api/search",
                           json={"query": f"apprentice salary in {coin}", "k": 1}).json()
         assert found["results"][0]["doc_id"] == slug
+
+
+def test_a_reopened_service_keeps_its_parts_and_answer_model(
+        words_index_copy: Path, words_embedder: Any, chunker: Any, answer_model: Any) -> None:
+    from advisor.wiring import reopen
+
+    index = load_index(words_index_copy, "default", embedder=words_embedder, chunker=chunker)
+    service = ChatService(retriever=Retriever(index=index, embedder=words_embedder),
+                          prompts=PromptLibrary(), generator=None, model=answer_model)
+    fresh = reopen(service, words_index_copy / "default", chunker=chunker)
+    assert fresh.retriever is not service.retriever
+    assert fresh.model is answer_model  # not the package's model in place of the one served
+    assert fresh.prompts is service.prompts
+    assert fresh.composer.settings == service.composer.settings

@@ -62,17 +62,14 @@ class ChatService:
         """The learned kind model, follow-up model and sentence ranker."""
         return self.composer.model
 
-    def with_model(self, model: AnswerModel) -> ChatService:
-        """The same service (retriever, model, settings) answering with another answer model."""
-        return ChatService(retriever=self.retriever, prompts=self.prompts,
+    def replaced(self, *, retriever: Retriever | None = None, model: AnswerModel | None = None,
+                 compose: ComposeSettings | None = None) -> ChatService:
+        """The same service (prompts, model, settings) with the parts given in place of its
+        own: another index's retriever (a hot reload), another answer model (a CV fold), other
+        compose settings (a sweep)."""
+        return ChatService(retriever=retriever or self.retriever, prompts=self.prompts,
                            generator=self.generator, settings=self.settings,
-                           compose=self.composer.settings, model=model)
-
-    def with_compose(self, compose: ComposeSettings) -> ChatService:
-        """The same service composing under other settings (its answer model kept)."""
-        return ChatService(retriever=self.retriever, prompts=self.prompts,
-                           generator=self.generator, settings=self.settings, compose=compose,
-                           model=self.model)
+                           compose=compose or self.composer.settings, model=model or self.model)
 
     def retrieve(self, question: str, history: Sequence[str] = (), *,
                  follows: bool | None = None) -> tuple[Query, list[Hit]]:

@@ -60,7 +60,7 @@ def cross_validate_answers(
     deviation) and each fold's value; ``on_result`` sees every held-out answer."""
     per_fold: list[dict[str, dict[str, Any]]] = []
     for f, model in enumerate(split.models):
-        fold_service = service.with_model(model)
+        fold_service = service.replaced(model=model)
         held = [c for s, c in split.cases if split.fold_of[(s, c.case_id)] == f]
         held_fit = [x for x in split.fit if split.fold_of[("fit", x.case_id)] == f]
         figures: dict[str, dict[str, Any]] = {}
