@@ -60,15 +60,10 @@ class Composer:
         asks the kind of the turn before ("is there one about Kubernetes?" after "which
         certifications ...?")."""
         before = query.earlier[-1] if self.settings.inherit_kind and query.earlier else None
-        return kind_probabilities(self.model.kinds, query.question, self.question_vector(query),
-                                  before, self.signals.vector(before) if before else None,
+        signals = self.signals
+        return kind_probabilities(self.model.kinds, query.question, signals.question_vector(query),
+                                  before, signals.vector(before) if before else None,
                                   self.settings.kind_threshold)
-
-    def question_vector(self, query: Query) -> object:
-        """The question's own embedding (the query's, unless a follow-up reads more)."""
-        if query.vector is not None and query.text == query.question:
-            return query.vector
-        return self.signals.vector(query.question)
 
     def asked(self, kinds: Mapping[str, float]) -> list[str]:
         """The kinds a question asks, most likely first (those of ``PRIORITY`` that reach

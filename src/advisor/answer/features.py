@@ -1,4 +1,4 @@
-"""The signals of a candidate sentence that the learned ranker weighs (``ranker.py``).
+"""The signals of a candidate sentence that the learned ranker weighs (``model.py``).
 
 Every quotable sentence of the retrieved passages is a candidate. Its signals are generic, not
 tuned to a wording: how close it is to the question (cosine to the question, to the standalone
@@ -121,6 +121,13 @@ class Signals:
             found = self._vectors[text] = self.retriever.embedder.embed_query(text)
         return found
 
+    def question_vector(self, query: Query) -> Any:
+        """The question's own embedding: the query's when it searched the question as asked
+        (one encoding per answer), else the question's alone (a follow-up reads more)."""
+        if query.vector is not None and query.text == query.question:
+            return query.vector
+        return self.vector(query.question)
+
     def candidates(self, query: Query, hits: Sequence[Hit], named: Sequence[str]) -> Candidates:
         """Every quotable sentence of the passages with its signals (empty if none)."""
         r = self.retriever
@@ -132,7 +139,7 @@ class Signals:
             return Candidates([], np.zeros((0, len(BASE))), empty, empty)
         stored = {(n, s.position): s for n, h in enumerate(hits)
                   for s in r.sentences.sentences_of(h.chunk)}
-        question = self.vector(query.question)
+        question = self.question_vector(query)
         standalone = query.vector if query.vector is not None else self.vector(query.text)
         vectors = []
         for ks in scored:

@@ -115,7 +115,7 @@ def collect(service: ChatService, cases: Sequence[tuple[str, Case]],
             kinds.add("pay")
         before = query.earlier[-1] if composer.settings.inherit_kind and query.earlier else None
         out.append(Example(case.case_id, source, case.doc.removesuffix(".md"), case.question,
-                           case.history, composer.question_vector(query), frozenset(kinds),
+                           case.history, signals.question_vector(query), frozenset(kinds),
                            before, signals.vector(before) if before else None,
                            follows, coverage(case.question), cands, labels))
     for f in fit:
