@@ -20,6 +20,10 @@ _NOUN_SLOT = frozenset("""the a an of for in on at by with and or to their its y
 _VERB_SLOT = re.compile(r"\b(?:can|could|will|would|should|may|might|must|you|they|we|i)\s+"
                         r"([a-z]{3,})\b", re.I)
 
+#: The verbs among ``PLAIN_WORDS`` (a restatement may say "earn" where the passage says "salary").
+PLAIN_VERBS = frozenset("""earn pay help start learn need use make get become come choose want go
+    do work know""".split())
+
 
 def verbs_in(texts: Sequence[str]) -> frozenset[str]:
     """The words texts use as verbs (after a modal or a subject pronoun), function words and
@@ -55,10 +59,3 @@ def _bases(word: str) -> set[str]:
     elif word.endswith("s") and not word.endswith("ss"):
         out.add(word[:-1])
     return out
-
-
-#: The verbs among ``PLAIN_WORDS`` (a restatement may say "earn" where the passage says "salary").
-PLAIN_VERBS = frozenset("""earn pay help start learn need use make get become come choose want go
-    do work know""".split())
-
-

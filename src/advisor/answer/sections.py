@@ -53,7 +53,7 @@ class Sections:
 
     @property
     def verbs(self) -> frozenset[str]:
-        """The words the documents use as verbs (``checks.verbs_in``), for the clause check."""
+        """The words the documents use as verbs (``clauses.verbs_in``), for the clause check."""
         index = self.retriever.index
         if self._verbs[0] != id(index):
             self._verbs = (id(index), verbs_in([c.text for c in index.chunks]))

@@ -37,6 +37,7 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
     from advisor.answer import FEATURES, GROUPS
     from advisor.answer.model import dump_model
     from advisor.evals import fitting, training
+    from advisor.evals.manifest import file_sha256
 
     started = time.perf_counter()
     pool = training.load_pool(args.cases, args.fit, args.offtopic)
@@ -52,7 +53,7 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
     files = [*args.cases, *args.fit, *args.offtopic]
     manifest = {
         "command": "advisor train-ranker " + " ".join(_shown(p) for p in files),
-        "cases": [{"path": _shown(p), "sha256": training.sha256_file(p)} for p in files],
+        "cases": [{"path": _shown(p), "sha256": file_sha256(p)} for p in files],
         "counts": training.counts(examples),
         "features": {group: list(names) for group, names in GROUPS.items()},
         "ranker": {k: v for k, v in fitting.RANKER_PARAMS.items() if k != "verbose"},

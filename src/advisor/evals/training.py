@@ -10,7 +10,6 @@ Folds are grouped by document, so that no document's cases are both trained on a
 from __future__ import annotations
 
 import argparse
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,9 +19,7 @@ from typing import Any
 import numpy as np
 
 from advisor.answer import Candidates, ChatService, section_kinds
-from advisor.answer.model import (
-    FIT,
-)
+from advisor.answer.model import FIT
 from advisor.evals.answer_cases import (
     FitCase,
     contains_evidence,
@@ -141,14 +138,6 @@ def folds(examples: Sequence[Example], k: int) -> list[int]:
         fold_of[group] = min(range(k), key=lambda i: (load[i], i))
         load[fold_of[group]] += size[group]
     return [fold_of[e.group] for e in examples]
-
-
-# ---------------------------------------------------------------- the three models
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def counts(examples: Sequence[Example]) -> dict[str, int]:
