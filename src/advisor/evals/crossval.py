@@ -9,13 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from advisor.answer import AnswerModel, ChatService, Mode
 from advisor.evals.answer_cases import FitCase
 from advisor.evals.answers import AnswerResult, run_answers, summarize
 from advisor.evals.cases import Case
-from advisor.evals.fitting import train
+from advisor.evals.fitting import spread, train
 from advisor.evals.training import Example, collect, folds
 
 #: The groups each figure is reported for.
@@ -88,7 +86,5 @@ def _spread(folds_figures: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for name in folds_figures[0]:
         values = [f[name] for f in folds_figures if isinstance(f.get(name), int | float)]
         if values:
-            out[name] = {"mean": round(float(np.mean(values)), 4),
-                         "std": round(float(np.std(values)), 4),
-                         "folds": values}
+            out[name] = spread(values)
     return out

@@ -54,9 +54,7 @@ def fit_kinds(examples: Sequence[Example], *, embedding: bool = True) -> KindMod
     from sklearn.linear_model import LogisticRegression
 
     texts = [e.question for e in examples]
-    impl = vectorizer().fit(texts)
-    words = WordsVectorizer({t: int(i) for t, i in sorted(impl.vocabulary_.items())},
-                            [float(v) for v in impl.idf_])
+    words = fit_words(texts)
     x_words = words.transform(texts)
     dense = np.asarray([e.vector for e in examples]) if embedding else np.zeros((len(texts), 0))
     x = np.hstack([x_words, dense])
@@ -75,6 +73,13 @@ def fit_kinds(examples: Sequence[Example], *, embedding: bool = True) -> KindMod
     return KindModel(words, Logistic(KIND_LABELS, coef[:, :n], coef[:, n:], intercept))
 
 
+def fit_words(texts: Sequence[str]) -> WordsVectorizer:
+    """The TF-IDF vocabulary and weights of these texts, as a model file keeps them."""
+    impl = vectorizer().fit(texts)
+    return WordsVectorizer({t: int(i) for t, i in sorted(impl.vocabulary_.items())},
+                           [float(v) for v in impl.idf_])
+
+
 def fit_follow_up(examples: Sequence[Example],
                   own_kinds: Sequence[Mapping[str, float]]) -> FollowUpModel:
     """A logistic regression over a turn's words and its pointing signals (``own_kinds``: each
@@ -83,9 +88,7 @@ def fit_follow_up(examples: Sequence[Example],
 
     turns = [(e, p) for e, p in zip(examples, own_kinds, strict=True) if e.follows is not None]
     texts = [e.question for e, _ in turns]
-    impl = vectorizer().fit(texts)
-    words = WordsVectorizer({t: int(i) for t, i in sorted(impl.vocabulary_.items())},
-                            [float(v) for v in impl.idf_])
+    words = fit_words(texts)
     x_words = words.transform(texts)
     signals = np.asarray([back_signals(e.question, e.coverage, p) for e, p in turns])
     y = np.array([bool(e.follows) for e, _ in turns], dtype=int)
@@ -161,8 +164,13 @@ def cross_validate(examples: Sequence[Example], k: int = 5, *,
         model = train(train_set, embedding=embedding)
         for name, value in held_out_figures(model, held).items():
             per.setdefault(name, []).append(value)
-    return {name: {"mean": round(float(np.mean(v)), 4), "std": round(float(np.std(v)), 4),
-                   "folds": [round(x, 4) for x in v]} for name, v in per.items()}
+    return {name: spread(v) for name, v in per.items()}
+
+
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """A figure over the folds: its mean, standard deviation and each fold's value."""
+    return {"mean": round(float(np.mean(values)), 4), "std": round(float(np.std(values)), 4),
+            "folds": [round(float(x), 4) for x in values]}
 
 
 def held_out_figures(model: AnswerModel, held: Sequence[Example]) -> dict[str, float]:
