@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -43,8 +44,11 @@ def cell(figures: dict[str, Any], group: str, name: str) -> str:
     return f"{found['mean']:.3f} ± {found['std']:.3f}" if found else "-"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse(argv: list[str] | None, description: str, known: Callable[[str], bool],
+          unknown: str) -> tuple[argparse.Namespace, dict[str, list[Any]]]:
+    """A sweep's arguments: the pool, --cv and the --grid of settings that ``known`` accepts
+    (``unknown``: the error for one it does not)."""
+    parser = argparse.ArgumentParser(description=description)
     training.pool_arguments(parser)
     parser.add_argument("--cv", type=int, default=5, help="folds, grouped by document")
     parser.add_argument("--grid", action="append", default=[], help="name=v1,v2,...")
@@ -52,9 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     grid: dict[str, list[Any]] = {}
     for item in args.grid:
         name, _, values = item.partition("=")
-        if name not in ComposeSettings.__dataclass_fields__:
-            parser.error(f"no compose setting {name}")
+        if not known(name):
+            parser.error(unknown.format(name=name))
         grid[name] = [value(v) for v in values.split(",")]
+    return args, grid
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, grid = parse(argv, __doc__.splitlines()[0],
+                       lambda name: name in ComposeSettings.__dataclass_fields__,
+                       "no compose setting {name}")
     settings = Settings()
     configure_runtime(settings)
     pool = training.load_pool(args.cases, args.fit, args.offtopic)

@@ -16,27 +16,14 @@ single questions and for conversations, and fit_hit@3. Every row is printed.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Any
+
+from answer_sweep import cell, parse  # this folder: the same arguments and cells
 
 from advisor.config import Settings
 from advisor.evals import crossval, fitting, training
 from advisor.wiring import chat_service_for, configure_runtime
-
-
-def value(text: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def cell(figures: dict[str, Any], group: str, name: str) -> str:
-    found = figures.get(group, {}).get(name)
-    return f"{found['mean']:.3f} ± {found['std']:.3f}" if found else "-"
 
 
 def setting(name: str, to: Any) -> Any:
@@ -50,17 +37,9 @@ def setting(name: str, to: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    training.pool_arguments(parser)
-    parser.add_argument("--cv", type=int, default=5, help="folds, grouped by document")
-    parser.add_argument("--grid", action="append", default=[], help="name=v1,v2,...")
-    args = parser.parse_args(argv)
-    grid: dict[str, list[Any]] = {}
-    for item in args.grid:
-        name, _, values = item.partition("=")
-        if name != "kind_c" and name not in fitting.RANKER_PARAMS:
-            parser.error(f"no training setting {name} (kind_c or one of RANKER_PARAMS)")
-        grid[name] = [value(v) for v in values.split(",")]
+    args, grid = parse(argv, __doc__.splitlines()[0],
+                       lambda name: name == "kind_c" or name in fitting.RANKER_PARAMS,
+                       "no training setting {name} (kind_c or one of RANKER_PARAMS)")
     settings = Settings()
     configure_runtime(settings)
     pool = training.load_pool(args.cases, args.fit, args.offtopic)
